@@ -1,0 +1,227 @@
+//! The actor-token operations as fluent builders: `create(..)...send().await` and
+//! `revoke(id).await`. Inputs are checked here, before anything is sent.
+
+use std::future::{Future, IntoFuture};
+use std::num::NonZeroU64;
+use std::pin::Pin;
+use std::time::Duration;
+
+use crate::call::{self, CallOptions, Operation};
+use crate::config::Clerk;
+use crate::error::{Error, InputError};
+use crate::model::{Actor, ActorToken};
+use crate::raw::types as wire;
+use crate::retry::RetryPolicy;
+
+/// The actor-token operations of a [`Clerk`] client; get it with [`Clerk::actor_tokens`].
+#[derive(Clone, Copy, Debug)]
+pub struct ActorTokens<'c> {
+    clerk: &'c Clerk,
+}
+
+impl<'c> ActorTokens<'c> {
+    pub(crate) fn new(clerk: &'c Clerk) -> Self {
+        Self { clerk }
+    }
+
+    /// Starts creating a token that lets `actor` sign in as `user_id`; finish with `.send().await`
+    /// (or `.await`).
+    pub fn create(&self, user_id: impl Into<String>, actor: Actor) -> CreateActorToken<'c> {
+        CreateActorToken {
+            clerk: self.clerk,
+            user_id: user_id.into(),
+            actor,
+            expires_in: None,
+            session_max_duration: None,
+            options: CallOptions::default(),
+        }
+    }
+
+    /// Starts revoking a pending token; finish with `.await` (or `.send().await`). Tokens that were
+    /// used or revoked already are refused by Clerk with a 400 ([`Error::is_bad_request`]).
+    pub fn revoke(&self, actor_token_id: impl Into<String>) -> RevokeActorToken<'c> {
+        RevokeActorToken {
+            clerk: self.clerk,
+            id: actor_token_id.into(),
+            options: CallOptions::default(),
+        }
+    }
+}
+
+macro_rules! call_options {
+    () => {
+        /// Overrides the client's retry policy for this call.
+        pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+            self.options.retry = Some(policy);
+            self
+        }
+
+        /// Overrides the client's per-request time limit for this call.
+        pub fn request_timeout(mut self, timeout: Duration) -> Self {
+            self.options.request_timeout = Some(timeout);
+            self
+        }
+
+        /// Overrides the client's limit for the whole call, retries included.
+        pub fn deadline(mut self, timeout: Duration) -> Self {
+            self.options.deadline = Some(timeout);
+            self
+        }
+    };
+}
+
+/// A create request being put together. See [`ActorTokens::create`].
+#[derive(Debug)]
+#[must_use = "nothing is sent until `.send().await`"]
+pub struct CreateActorToken<'c> {
+    clerk: &'c Clerk,
+    user_id: String,
+    actor: Actor,
+    expires_in: Option<Duration>,
+    session_max_duration: Option<Duration>,
+    options: CallOptions,
+}
+
+impl<'c> CreateActorToken<'c> {
+    /// How long the token can be redeemed (Clerk's default: 1 hour). Whole seconds; at least 1 s.
+    pub fn expires_in(mut self, duration: Duration) -> Self {
+        self.expires_in = Some(duration);
+        self
+    }
+
+    /// Longest session the token can start (Clerk's default: 30 minutes). Whole seconds; at least 1 s.
+    pub fn session_max_duration(mut self, duration: Duration) -> Self {
+        self.session_max_duration = Some(duration);
+        self
+    }
+
+    call_options!();
+
+    fn body(&mut self) -> Result<wire::CreateActorTokenBody, InputError> {
+        if self.user_id.trim().is_empty() {
+            return Err(InputError::EmptyUserId);
+        }
+        if self.actor.sub().trim().is_empty() {
+            return Err(InputError::EmptyActorSub);
+        }
+        let seconds = |d: Option<Duration>, default: u64, field| match d {
+            None => Ok(NonZeroU64::new(default).expect("defaults are positive")),
+            Some(d) => NonZeroU64::new(d.as_secs()).ok_or(InputError::DurationTooShort { field }),
+        };
+        Ok(wire::CreateActorTokenBody {
+            user_id: std::mem::take(&mut self.user_id),
+            actor: std::mem::replace(&mut self.actor, Actor::new("")).into_wire(),
+            expires_in_seconds: seconds(self.expires_in, 3600, "expires_in_seconds")?,
+            session_max_duration_in_seconds: seconds(
+                self.session_max_duration,
+                1800,
+                "session_max_duration_in_seconds",
+            )?,
+        })
+    }
+
+    /// Sends the request. The token's `url` is a credential: hand it only to the actor.
+    pub async fn send(mut self) -> Result<ActorToken, Error> {
+        let body = self.body()?;
+        let shared = &self.clerk.shared;
+        call::run(shared, Operation::Create, &self.options, || {
+            shared.raw.create_actor_token(&body)
+        })
+        .await
+    }
+}
+
+impl<'c> IntoFuture for CreateActorToken<'c> {
+    type Output = Result<ActorToken, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'c>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// A revoke request being put together. See [`ActorTokens::revoke`].
+#[derive(Debug)]
+#[must_use = "nothing is sent until `.await`"]
+pub struct RevokeActorToken<'c> {
+    clerk: &'c Clerk,
+    id: String,
+    options: CallOptions,
+}
+
+impl<'c> RevokeActorToken<'c> {
+    call_options!();
+
+    /// Sends the request.
+    pub async fn send(self) -> Result<ActorToken, Error> {
+        check_actor_token_id(&self.id)?;
+        let shared = &self.clerk.shared;
+        call::run(shared, Operation::Revoke, &self.options, || {
+            shared.raw.revoke_actor_token(&self.id)
+        })
+        .await
+    }
+}
+
+impl<'c> IntoFuture for RevokeActorToken<'c> {
+    type Output = Result<ActorToken, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'c>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// Refuses ids that would not stay one path segment. The generated code percent-encodes the id
+/// but leaves `.`, `..` and `\` alone, and the URL parser then normalises `..` away: an id of `..`
+/// would be sent to `/v1/revoke`.
+pub(crate) fn check_actor_token_id(id: &str) -> Result<(), InputError> {
+    let reason = if id.is_empty() {
+        Some("it is empty")
+    } else if id == "." || id == ".." {
+        Some("it is a relative path segment")
+    } else if id.contains(['/', '\\']) {
+        Some("it contains a path separator")
+    } else if id.chars().any(char::is_whitespace) {
+        Some("it contains whitespace")
+    } else if id.chars().any(char::is_control) {
+        Some("it contains a control character")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(InputError::InvalidActorTokenId {
+            id: id.to_string(),
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_escaping_ids_are_refused() {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "..\\x",
+            "act 1",
+            "act\n",
+            "act\u{7f}",
+            "\t",
+        ] {
+            assert!(
+                check_actor_token_id(bad).is_err(),
+                "{bad:?} should be refused"
+            );
+        }
+        for good in ["act_2abc", "act_...x", "a.b", "%2e%2e"] {
+            assert!(check_actor_token_id(good).is_ok(), "{good:?} should pass");
+        }
+    }
+}

@@ -1,0 +1,484 @@
+//! The client and how it is configured: key or token provider, API URL, headers, HTTP client,
+//! retries and time limits.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderValue;
+use reqwest::Url;
+
+use crate::error::{ConfigError, Error};
+use crate::retry::RetryPolicy;
+use crate::secret::Secret;
+use crate::transport::{Credentials, Transport};
+use crate::{ActorTokens, raw};
+
+/// Environment variable holding the secret key.
+pub const SECRET_KEY_ENV: &str = "CLERK_SECRET_KEY";
+/// Environment variable holding the API origin (e.g. `https://api.clerk.com`).
+pub const API_URL_ENV: &str = "CLERK_API_URL";
+/// Clerk's API origin, used when nothing else is configured.
+pub const DEFAULT_API_URL: &str = "https://api.clerk.com";
+/// The API version path the client appends to the origin.
+pub const API_VERSION_PATH: &str = "/v1";
+/// The `Clerk-API-Version` the vendored spec fragment pins, sent by default.
+pub const CLERK_API_VERSION: &str = "2026-05-12";
+/// Default `User-Agent`: this crate and its version.
+pub const DEFAULT_USER_AGENT: &str = concat!("clerk-actor-tokens-rust/", env!("CARGO_PKG_VERSION"));
+/// Default cap on a response body.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// Time limits of a call. Defaults: connect 5 s, each request 30 s, the whole call (retries and
+/// waits included) 60 s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Establishing a connection (TCP and TLS); applies to the HTTP client the SDK builds.
+    pub connect: Duration,
+    /// One request: send and receive the whole response.
+    pub request: Duration,
+    /// The whole call, retries and waits included.
+    pub deadline: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(5),
+            request: Duration::from_secs(30),
+            deadline: Duration::from_secs(60),
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    pub(crate) raw: raw::Client,
+    pub(crate) base_url: String,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) timeouts: Timeouts,
+}
+
+/// A configured Clerk Backend API client for actor tokens. Cheap to clone; share one per process.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use clerk_actor_tokens::{Actor, Clerk};
+///
+/// # async fn run() -> Result<(), clerk_actor_tokens::Error> {
+/// let clerk = Clerk::from_env()?; // CLERK_SECRET_KEY, optional CLERK_API_URL
+/// let token = clerk
+///     .actor_tokens()
+///     .create("user_2abc", Actor::new("user_2admin").claim("reason", "ticket 4411"))
+///     .expires_in(Duration::from_secs(600))
+///     .session_max_duration(Duration::from_secs(900))
+///     .send()
+///     .await?;
+/// println!("{} {}", token.id(), token.url().map(|u| u.expose()).unwrap_or_default());
+/// clerk.actor_tokens().revoke(token.id()).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Clerk {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Clerk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let transport = raw_transport(&self.shared.raw);
+        f.debug_struct("Clerk")
+            .field("base_url", &self.shared.base_url)
+            .field("transport", transport)
+            .field("retry", &self.shared.retry)
+            .field("timeouts", &self.shared.timeouts)
+            .finish()
+    }
+}
+
+fn raw_transport(client: &raw::Client) -> &Transport {
+    use progenitor_client::ClientInfo;
+    client.inner()
+}
+
+impl Clerk {
+    /// A client with this secret key and every other setting at its default.
+    pub fn new(secret_key: impl Into<Secret>) -> Result<Self, Error> {
+        ClerkBuilder::new().secret_key(secret_key).build()
+    }
+
+    /// A client configured from `CLERK_SECRET_KEY` (required) and `CLERK_API_URL` (optional).
+    pub fn from_env() -> Result<Self, Error> {
+        ClerkBuilder::from_env()?.build()
+    }
+
+    /// A builder with every setting at its default.
+    pub fn builder() -> ClerkBuilder {
+        ClerkBuilder::new()
+    }
+
+    /// The actor-token operations.
+    pub fn actor_tokens(&self) -> ActorTokens<'_> {
+        ActorTokens::new(self)
+    }
+
+    /// The base URL requests go to, version path included (e.g. `https://api.clerk.com/v1`).
+    pub fn base_url(&self) -> &str {
+        &self.shared.base_url
+    }
+}
+
+/// Configures a [`Clerk`] client.
+///
+/// ```
+/// use std::time::Duration;
+/// use clerk_actor_tokens::{Clerk, RetryPolicy};
+///
+/// let clerk = Clerk::builder()
+///     .secret_key("sk_test_example")
+///     .api_url("http://127.0.0.1:8080")
+///     .request_timeout(Duration::from_secs(10))
+///     .retry_policy(RetryPolicy::default().max_attempts(2))
+///     .build()?;
+/// assert_eq!(clerk.base_url(), "http://127.0.0.1:8080/v1");
+/// # Ok::<(), clerk_actor_tokens::Error>(())
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct ClerkBuilder {
+    key: Option<(Secret, String)>,
+    provider: Option<Arc<crate::transport::ProviderFn>>,
+    api_url: Option<String>,
+    api_version: String,
+    user_agent: String,
+    http_client: Option<reqwest::Client>,
+    retry: RetryPolicy,
+    timeouts: Timeouts,
+    max_response_bytes: usize,
+    allow_insecure_http: bool,
+}
+
+impl fmt::Debug for ClerkBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClerkBuilder")
+            .field("secret_key", &self.key.as_ref().map(|(k, _)| k))
+            .field("token_provider", &self.provider.is_some())
+            .field("api_url", &self.api_url)
+            .field("api_version", &self.api_version)
+            .field("user_agent", &self.user_agent)
+            .field("http_client", &self.http_client.is_some())
+            .field("retry", &self.retry)
+            .field("timeouts", &self.timeouts)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .finish()
+    }
+}
+
+impl Default for ClerkBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ClerkBuilder {
+    /// Every setting at its default; a key or token provider must still be given.
+    pub fn new() -> Self {
+        Self {
+            key: None,
+            provider: None,
+            api_url: None,
+            api_version: CLERK_API_VERSION.to_string(),
+            user_agent: DEFAULT_USER_AGENT.to_string(),
+            http_client: None,
+            retry: RetryPolicy::default(),
+            timeouts: Timeouts::default(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            allow_insecure_http: false,
+        }
+    }
+
+    /// Starts from `CLERK_SECRET_KEY` and `CLERK_API_URL`; the key is checked by [`Self::build`].
+    ///
+    /// Fails when `CLERK_SECRET_KEY` is unset or empty, or a variable is not unicode.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|name| std::env::var_os(name))
+    }
+
+    pub(crate) fn from_lookup(
+        lookup: impl Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> Result<Self, Error> {
+        let read = |var: &'static str| -> Result<Option<String>, ConfigError> {
+            match lookup(var) {
+                None => Ok(None),
+                Some(v) => v
+                    .into_string()
+                    .map(|s| Some(s.trim().to_string()).filter(|s| !s.is_empty()))
+                    .map_err(|_| ConfigError::InvalidEnv { var }),
+            }
+        };
+        let key = read(SECRET_KEY_ENV)?.ok_or(ConfigError::MissingSecretKey {
+            var: SECRET_KEY_ENV,
+        })?;
+        let mut builder = Self::new();
+        builder.key = Some((Secret::new(key), SECRET_KEY_ENV.to_string()));
+        builder.api_url = read(API_URL_ENV)?;
+        Ok(builder)
+    }
+
+    /// A fixed secret key (`sk_test_...` or `sk_live_...`). Replaces a token provider.
+    pub fn secret_key(mut self, key: impl Into<Secret>) -> Self {
+        self.key = Some((key.into(), "the secret key argument".to_string()));
+        self.provider = None;
+        self
+    }
+
+    /// A function called before every request for the secret key, for rotation without
+    /// rebuilding the client. Keep it cheap (read a cached value); an error ends the call with
+    /// [`ConfigError::TokenProvider`]. Replaces a fixed key.
+    ///
+    /// ```
+    /// use clerk_actor_tokens::Clerk;
+    ///
+    /// let clerk = Clerk::builder()
+    ///     .token_provider(|| std::env::var("ROTATED_KEY").or_else(|_| Ok::<_, std::env::VarError>("sk_test_fallback".into())))
+    ///     .build()?;
+    /// # Ok::<(), clerk_actor_tokens::Error>(())
+    /// ```
+    pub fn token_provider<F, K, E>(mut self, provider: F) -> Self
+    where
+        F: Fn() -> Result<K, E> + Send + Sync + 'static,
+        K: Into<Secret>,
+        E: fmt::Display,
+    {
+        self.provider = Some(Arc::new(move || {
+            provider().map(Into::into).map_err(|e| e.to_string())
+        }));
+        self.key = None;
+        self
+    }
+
+    /// The API origin, e.g. `https://api.clerk.com` (the default) or a fake server's URL. The
+    /// version path `/v1` is appended unless the URL already ends with it; a trailing `/` is ignored.
+    pub fn api_url(mut self, url: impl Into<String>) -> Self {
+        self.api_url = Some(url.into());
+        self
+    }
+
+    /// The `Clerk-API-Version` header; defaults to [`CLERK_API_VERSION`], the version the
+    /// generated types were built from.
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = version.into();
+        self
+    }
+
+    /// The `User-Agent` header; defaults to [`DEFAULT_USER_AGENT`].
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Use this HTTP client (its own TLS, proxy and timeout settings apply; the connect timeout
+    /// of this builder does not).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// The retry policy of every call (a call can override it).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// All time limits at once.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// Limit for establishing a connection (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.connect = timeout;
+        self
+    }
+
+    /// Limit for one request (default 30 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.request = timeout;
+        self
+    }
+
+    /// Limit for a whole call, retries included (default 60 s).
+    pub fn deadline(mut self, timeout: Duration) -> Self {
+        self.timeouts.deadline = timeout;
+        self
+    }
+
+    /// Largest response body read (default 1 MiB); a larger one ends the call with
+    /// [`Error::BodyTooLarge`].
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// Allow plain `http://` to a host that is not loopback. The key then crosses the network in
+    /// clear text; only for trusted networks (e.g. a fake server in a test cluster).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Checks everything and builds the client. No request is sent.
+    pub fn build(self) -> Result<Clerk, Error> {
+        let credentials = match (&self.key, &self.provider) {
+            (_, Some(provider)) => Credentials::Provider(provider.clone()),
+            (Some((key, origin)), None) => Credentials::from_key(key, origin)?,
+            (None, None) => {
+                return Err(ConfigError::MissingSecretKey {
+                    var: SECRET_KEY_ENV,
+                }
+                .into());
+            }
+        };
+        let base_url = base_url(
+            self.api_url.as_deref().unwrap_or(DEFAULT_API_URL),
+            self.allow_insecure_http,
+        )?;
+        let header = |name: &'static str, value: &str| {
+            HeaderValue::from_str(value).map_err(|_| ConfigError::InvalidHeader { name })
+        };
+        let transport = Transport {
+            credentials,
+            api_version: header("Clerk-API-Version", &self.api_version)?,
+            user_agent: header("User-Agent", &self.user_agent)?,
+            max_response_bytes: self.max_response_bytes,
+        };
+        let http = match self.http_client {
+            Some(client) => client,
+            None => crate::tls::default_http_client(self.timeouts.connect)?,
+        };
+        Ok(Clerk {
+            shared: Arc::new(Shared {
+                raw: raw::Client::new_with_client(&base_url, http, transport),
+                base_url,
+                retry: self.retry,
+                timeouts: self.timeouts,
+            }),
+        })
+    }
+}
+
+/// Applies Clerk's convention: an origin gets `/v1` appended; a URL already ending in `/v1` is kept.
+fn base_url(input: &str, allow_insecure_http: bool) -> Result<String, ConfigError> {
+    let invalid = |reason: &str| ConfigError::InvalidBaseUrl {
+        url: input.to_string(),
+        reason: reason.to_string(),
+    };
+    let url = Url::parse(input.trim()).map_err(|e| invalid(&e.to_string()))?;
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            if !allow_insecure_http && !is_loopback(&url) {
+                return Err(ConfigError::InsecureHttp {
+                    host: url.host_str().unwrap_or_default().to_string(),
+                });
+            }
+        }
+        _ => return Err(invalid("the scheme must be https (or http for loopback)")),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("there is no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("credentials in the URL are not supported"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("a query or fragment is not supported"));
+    }
+    let mut out = url.as_str().trim_end_matches('/').to_string();
+    if !out.ends_with(API_VERSION_PATH) {
+        out.push_str(API_VERSION_PATH);
+    }
+    Ok(out)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_follows_clerks_convention() {
+        let ok = |s| base_url(s, false).unwrap();
+        assert_eq!(ok("https://api.clerk.com"), "https://api.clerk.com/v1");
+        assert_eq!(ok("https://api.clerk.com/"), "https://api.clerk.com/v1");
+        assert_eq!(ok("https://api.clerk.com/v1"), "https://api.clerk.com/v1");
+        assert_eq!(ok("https://api.clerk.com/v1/"), "https://api.clerk.com/v1");
+        assert_eq!(
+            ok("https://proxy.example/clerk"),
+            "https://proxy.example/clerk/v1"
+        );
+        assert_eq!(ok("http://127.0.0.1:9000"), "http://127.0.0.1:9000/v1");
+        assert_eq!(ok("http://localhost:9000/v1"), "http://localhost:9000/v1");
+        assert_eq!(ok("http://[::1]:9000"), "http://[::1]:9000/v1");
+    }
+
+    #[test]
+    fn plain_http_to_a_remote_host_needs_an_opt_in() {
+        assert!(matches!(
+            base_url("http://api.clerk.com", false),
+            Err(ConfigError::InsecureHttp { host }) if host == "api.clerk.com"
+        ));
+        assert_eq!(
+            base_url("http://10.0.0.5:8080", true).unwrap(),
+            "http://10.0.0.5:8080/v1"
+        );
+    }
+
+    #[test]
+    fn unusable_urls_are_refused() {
+        for bad in [
+            "",
+            "api.clerk.com",
+            "ftp://api.clerk.com",
+            "https://u:p@api.clerk.com",
+            "https://api.clerk.com/?x=1",
+        ] {
+            assert!(
+                matches!(
+                    base_url(bad, false),
+                    Err(ConfigError::InvalidBaseUrl { .. })
+                ),
+                "{bad:?} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn from_lookup_reports_missing_and_empty_keys() {
+        let err = ClerkBuilder::from_lookup(|_| None).unwrap_err();
+        assert!(err.to_string().contains("CLERK_SECRET_KEY"), "{err}");
+        let err = ClerkBuilder::from_lookup(|_| Some("  ".into())).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Config(ConfigError::MissingSecretKey { .. })
+        ));
+    }
+
+    #[test]
+    fn api_version_constant_matches_the_fragment() {
+        use progenitor_client::ClientInfo;
+        assert_eq!(
+            CLERK_API_VERSION,
+            <raw::Client as ClientInfo<Transport>>::api_version()
+        );
+    }
+}

@@ -1,0 +1,465 @@
+//! The one error type of the crate, its parts, and the helpers callers branch on.
+//!
+//! No error's `Display` or `Debug` holds the secret key, a token, a url, or any byte of a
+//! successful response body (which would hold the token and url).
+
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::raw::types as wire;
+
+/// Everything that can go wrong, from configuration to Clerk's answer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client could not be configured (key, base URL, headers, HTTP client).
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+
+    /// An argument was refused before any request was sent.
+    #[error("invalid input: {0}")]
+    InvalidInput(#[from] InputError),
+
+    /// Clerk answered with a non-success status.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+
+    /// A create may or may not have minted a token: the request was sent and then the answer was
+    /// lost (5xx, timeout, reset). It is deliberately not retried; see [`AmbiguousOutcome`].
+    #[error(transparent)]
+    AmbiguousOutcome(#[from] AmbiguousOutcome),
+
+    /// A time limit ran out.
+    #[error("{what} timed out after {after:?} ({attempts} attempt{s})", what = kind.describe(), s = plural(*attempts))]
+    Timeout {
+        /// Which limit.
+        kind: TimeoutKind,
+        /// The limit that ran out.
+        after: Duration,
+        /// Requests sent, counting the one that timed out.
+        attempts: u32,
+    },
+
+    /// No connection could be made; nothing was sent.
+    #[error("could not connect to Clerk ({attempts} attempt{s}): {source}", s = plural(*attempts))]
+    Connect {
+        /// Connection attempts made.
+        attempts: u32,
+        /// The last failure.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The connection failed while the request or the response was in flight.
+    #[error("connection to Clerk failed ({attempts} attempt{s}): {source}", s = plural(*attempts))]
+    Transport {
+        /// Requests sent.
+        attempts: u32,
+        /// The last failure.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The response body was larger than the configured limit and was not read further.
+    #[error("response body of HTTP {status} exceeds the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// HTTP status of the response.
+        status: u16,
+        /// The limit (see `ClerkBuilder::max_response_bytes`).
+        limit: usize,
+    },
+
+    /// A success status came with a body that is not an actor token. The body is not quoted: it
+    /// could hold a token.
+    #[error("HTTP {status} response is not a valid actor token: {reason}{}", trace_suffix(trace_id.as_deref()))]
+    InvalidResponse {
+        /// HTTP status of the response.
+        status: u16,
+        /// Where decoding failed (category, line and column), without the body's content.
+        reason: String,
+        /// Clerk's trace id, when sent.
+        trace_id: Option<String>,
+    },
+}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Error::Api(Box::new(e))
+    }
+}
+
+/// A problem with the client's configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No secret key was given and the environment variable is not set.
+    #[error("the secret key is missing: set {var} or pass a key to the builder")]
+    MissingSecretKey {
+        /// The variable that was read (`CLERK_SECRET_KEY`).
+        var: &'static str,
+    },
+    /// The key does not look like a Clerk secret key. The key itself is never printed.
+    #[error(
+        "the secret key from {origin} is not a Clerk secret key (it must start with sk_test_ or sk_live_)"
+    )]
+    InvalidSecretKey {
+        /// Where it came from, e.g. `CLERK_SECRET_KEY` or `the token provider`.
+        origin: String,
+    },
+    /// An environment variable is set but unusable.
+    #[error("{var} is not valid unicode")]
+    InvalidEnv {
+        /// The variable.
+        var: &'static str,
+    },
+    /// The base URL cannot be used.
+    #[error("invalid API URL {url:?}: {reason}")]
+    InvalidBaseUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The key would travel in clear text over the network.
+    #[error(
+        "refusing to send the secret key over plain http to {host}; use https, a loopback address, or opt in with allow_insecure_http(true)"
+    )]
+    InsecureHttp {
+        /// The host that is not loopback.
+        host: String,
+    },
+    /// A header value (user agent, API version) is not a valid HTTP header value.
+    #[error("invalid {name} header value")]
+    InvalidHeader {
+        /// The header.
+        name: &'static str,
+    },
+    /// The token provider failed.
+    #[error("the token provider failed: {message}")]
+    TokenProvider {
+        /// What the provider reported.
+        message: String,
+    },
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(String),
+}
+
+/// An argument refused before any request was sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The actor token id cannot be put in a URL path safely.
+    #[error("invalid actor token id {id:?}: {reason}")]
+    InvalidActorTokenId {
+        /// The id as given.
+        id: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// `user_id` is empty.
+    #[error("user_id must not be empty")]
+    EmptyUserId,
+    /// The actor's `sub` is empty.
+    #[error("the actor's sub (its user id) must not be empty")]
+    EmptyActorSub,
+    /// A duration is zero, or less than a second.
+    #[error("{field} must be at least one second")]
+    DurationTooShort {
+        /// The parameter.
+        field: &'static str,
+    },
+}
+
+/// One entry of Clerk's `errors` array.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ClerkError {
+    /// Machine-readable code, e.g. `resource_not_found`.
+    pub code: String,
+    /// Short message.
+    pub message: String,
+    /// Longer, more specific message.
+    pub long_message: String,
+    /// Extra details, e.g. `param_name`, or `used`/`limit` for a quota.
+    #[serde(default)]
+    pub meta: Map<String, Value>,
+}
+
+impl From<wire::ClerkError> for ClerkError {
+    fn from(e: wire::ClerkError) -> Self {
+        Self {
+            code: e.code,
+            message: e.message,
+            long_message: e.long_message,
+            meta: e.meta,
+        }
+    }
+}
+
+/// How the body of an error response looked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorBody {
+    /// Clerk's `ClerkErrors` JSON.
+    Clerk,
+    /// Something else (an HTML error page of a proxy, truncated JSON, ...).
+    NotClerk {
+        /// The `Content-Type` header, when sent.
+        content_type: Option<String>,
+    },
+}
+
+/// Clerk (or something in front of it) answered with a non-success status.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: http::StatusCode,
+    /// Clerk's errors, empty when the body was not Clerk's JSON.
+    pub errors: Vec<ClerkError>,
+    /// Top-level `meta` of the body.
+    pub meta: Map<String, Value>,
+    /// Trace id from the body, or the `Clerk-Trace-Id` / `cf-ray` header.
+    pub trace_id: Option<String>,
+    /// The server's `Retry-After`, when sent.
+    pub retry_after: Option<Duration>,
+    /// Requests sent for this call.
+    pub attempts: u32,
+    /// What the body was.
+    pub body: ErrorBody,
+}
+
+impl ApiError {
+    /// The first error's code, e.g. `resource_not_found`.
+    pub fn code(&self) -> Option<&str> {
+        self.errors.first().map(|e| e.code.as_str())
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Clerk API error: HTTP {}", self.status)?;
+        match (&self.body, self.errors.first()) {
+            (ErrorBody::Clerk, Some(e)) => {
+                write!(f, ": {}: {}", e.code, e.long_message)?;
+                if self.errors.len() > 1 {
+                    write!(f, " (and {} more)", self.errors.len() - 1)?;
+                }
+            }
+            (ErrorBody::Clerk, None) => write!(f, ": no error details")?,
+            (ErrorBody::NotClerk { content_type }, _) => write!(
+                f,
+                ": the body is not Clerk's error JSON (content type {})",
+                content_type.as_deref().unwrap_or("not given")
+            )?,
+        }
+        if let Some(after) = self.retry_after {
+            write!(f, "; retry after {after:?}")?;
+        }
+        if self.attempts > 1 {
+            write!(f, "; {} attempts", self.attempts)?;
+        }
+        f.write_str(&trace_suffix(self.trace_id.as_deref()))
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// A create whose outcome is unknown: the request reached the network and no usable answer came
+/// back. A token may exist; Clerk offers no way to look it up, so the SDK does not retry (a retry
+/// could mint a second live credential). Use the trace id with Clerk support, or create again if
+/// a possible unused token is acceptable (it expires on its own).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct AmbiguousOutcome {
+    /// Requests sent for this call.
+    pub attempts: u32,
+    /// What happened to the last request.
+    pub cause: Box<Error>,
+}
+
+impl AmbiguousOutcome {
+    /// Clerk's trace id of the failed answer, when one came back.
+    pub fn trace_id(&self) -> Option<&str> {
+        self.cause.trace_id()
+    }
+}
+
+impl fmt::Display for AmbiguousOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the actor token may or may not have been created (not retried, {} attempt{}): {}",
+            self.attempts,
+            plural(self.attempts),
+            self.cause
+        )
+    }
+}
+
+impl std::error::Error for AmbiguousOutcome {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.cause.as_ref())
+    }
+}
+
+/// Which time limit ran out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// One request (connect, send, receive).
+    Attempt,
+    /// The whole call, retries and waits included.
+    Deadline,
+}
+
+impl TimeoutKind {
+    fn describe(self) -> &'static str {
+        match self {
+            TimeoutKind::Attempt => "the request",
+            TimeoutKind::Deadline => "the call (deadline)",
+        }
+    }
+}
+
+/// `used` and `limit` of an exhausted impersonation quota.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    /// Actor tokens used this month.
+    pub used: Option<u64>,
+    /// The monthly limit.
+    pub limit: Option<u64>,
+}
+
+/// Clerk's error code for a used-up monthly impersonation quota.
+pub const QUOTA_EXCEEDED_CODE: &str = "impersonation_limit_exceeded";
+
+impl Error {
+    /// The API error, also when it is the cause of an ambiguous outcome.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) => Some(e.as_ref()),
+            Error::AmbiguousOutcome(a) => a.cause.api_error(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when a response came back.
+    pub fn status(&self) -> Option<http::StatusCode> {
+        match self {
+            Error::BodyTooLarge { status, .. } | Error::InvalidResponse { status, .. } => {
+                http::StatusCode::from_u16(*status).ok()
+            }
+            _ => self.api_error().map(|e| e.status),
+        }
+    }
+
+    /// The first Clerk error code, e.g. `resource_not_found`.
+    pub fn code(&self) -> Option<&str> {
+        self.api_error().and_then(ApiError::code)
+    }
+
+    /// Clerk's trace id, for support requests.
+    pub fn trace_id(&self) -> Option<&str> {
+        match self {
+            Error::InvalidResponse { trace_id, .. } => trace_id.as_deref(),
+            _ => self.api_error().and_then(|e| e.trace_id.as_deref()),
+        }
+    }
+
+    /// How long the server asked to wait (`Retry-After`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.api_error().and_then(|e| e.retry_after)
+    }
+
+    /// Requests sent for the call, when any were.
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Error::Api(e) => Some(e.attempts),
+            Error::AmbiguousOutcome(a) => Some(a.attempts),
+            Error::Timeout { attempts, .. }
+            | Error::Connect { attempts, .. }
+            | Error::Transport { attempts, .. } => Some(*attempts),
+            _ => None,
+        }
+    }
+
+    fn has_status(&self, status: u16) -> bool {
+        matches!(self, Error::Api(e) if e.status.as_u16() == status)
+    }
+
+    /// 404: no actor token with that id.
+    pub fn is_not_found(&self) -> bool {
+        self.has_status(404)
+    }
+
+    /// 402: the instance's plan does not include impersonation.
+    pub fn is_plan_required(&self) -> bool {
+        self.has_status(402)
+    }
+
+    /// 422 `impersonation_limit_exceeded`: the monthly quota is used up.
+    pub fn is_quota_exhausted(&self) -> bool {
+        self.has_status(422)
+            && self
+                .api_error()
+                .is_some_and(|e| e.errors.iter().any(|c| c.code == QUOTA_EXCEEDED_CODE))
+    }
+
+    /// `used`/`limit` of an exhausted quota, when Clerk sent them.
+    pub fn quota(&self) -> Option<Quota> {
+        if !self.is_quota_exhausted() {
+            return None;
+        }
+        let e = self.api_error()?;
+        let meta = e
+            .errors
+            .iter()
+            .find(|c| c.code == QUOTA_EXCEEDED_CODE)
+            .map(|c| &c.meta)?;
+        let number = |key: &str| meta.get(key).and_then(Value::as_u64);
+        Some(Quota {
+            used: number("used"),
+            limit: number("limit"),
+        })
+    }
+
+    /// 429: too many requests.
+    pub fn is_rate_limited(&self) -> bool {
+        self.has_status(429)
+    }
+
+    /// 401 or 403: the key is wrong, revoked, or lacks access.
+    pub fn is_unauthorized(&self) -> bool {
+        self.has_status(401) || self.has_status(403)
+    }
+
+    /// 400 on revoke: the token was already used or revoked.
+    pub fn is_bad_request(&self) -> bool {
+        self.has_status(400)
+    }
+
+    /// The create may or may not have happened; see [`AmbiguousOutcome`].
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(self, Error::AmbiguousOutcome(_))
+    }
+
+    /// A time limit ran out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
+            || matches!(self, Error::AmbiguousOutcome(a) if a.cause.is_timeout())
+    }
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn trace_suffix(trace_id: Option<&str>) -> String {
+    trace_id
+        .map(|t| format!(" (trace id {t})"))
+        .unwrap_or_default()
+}

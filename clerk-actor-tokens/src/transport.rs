@@ -1,0 +1,205 @@
+//! What happens to every request on its way out and every response on its way in, implemented as
+//! progenitor's `ClientHooks` on the generated client (hooks, not a fork of generated code):
+//! credentials, Clerk's headers, the response size cap, and a per-attempt record that the retry
+//! loop reads (status, trace id, `Retry-After`).
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+
+use crate::error::ConfigError;
+use crate::raw;
+use crate::secret::Secret;
+
+/// Name of Clerk's API version header.
+pub const CLERK_API_VERSION_HEADER: &str = "clerk-api-version";
+
+/// A function that returns the secret key; called once per request (see `ClerkBuilder::token_provider`).
+pub(crate) type ProviderFn = dyn Fn() -> Result<Secret, String> + Send + Sync;
+
+/// Where the `Authorization` header comes from.
+#[derive(Clone)]
+pub(crate) enum Credentials {
+    /// A key checked once, kept as a ready header value marked sensitive.
+    Static(HeaderValue),
+    /// A function called per request, for rotation.
+    Provider(Arc<ProviderFn>),
+}
+
+impl Credentials {
+    pub(crate) fn from_key(key: &Secret, origin: &str) -> Result<Self, ConfigError> {
+        Ok(Credentials::Static(bearer(key, origin)?))
+    }
+
+    fn authorization(&self) -> Result<HeaderValue, ConfigError> {
+        match self {
+            Credentials::Static(value) => Ok(value.clone()),
+            Credentials::Provider(provider) => {
+                let key = provider().map_err(|message| ConfigError::TokenProvider { message })?;
+                bearer(&key, "the token provider")
+            }
+        }
+    }
+}
+
+/// Checks the shape of a Clerk secret key and turns it into a sensitive `Bearer` header value.
+pub(crate) fn bearer(key: &Secret, origin: &str) -> Result<HeaderValue, ConfigError> {
+    let key = key.expose();
+    let rest = key
+        .strip_prefix("sk_test_")
+        .or_else(|| key.strip_prefix("sk_live_"));
+    let well_formed =
+        rest.is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_graphic()));
+    if !well_formed {
+        return Err(ConfigError::InvalidSecretKey {
+            origin: origin.to_string(),
+        });
+    }
+    let mut value = HeaderValue::try_from(format!("Bearer {key}")).map_err(|_| {
+        ConfigError::InvalidSecretKey {
+            origin: origin.to_string(),
+        }
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// The state the generated `Client` carries for the hooks (progenitor's "inner type").
+#[derive(Clone)]
+pub struct Transport {
+    pub(crate) credentials: Credentials,
+    pub(crate) api_version: HeaderValue,
+    pub(crate) user_agent: HeaderValue,
+    pub(crate) max_response_bytes: usize,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let credentials = match self.credentials {
+            Credentials::Static(_) => "secret key [redacted]",
+            Credentials::Provider(_) => "token provider",
+        };
+        f.debug_struct("Transport")
+            .field("credentials", &credentials)
+            .field("api_version", &self.api_version)
+            .field("user_agent", &self.user_agent)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish()
+    }
+}
+
+/// What one attempt saw, for the retry loop and for errors. Shared between the call (which
+/// creates it) and the hooks (which fill it) through a task-local, because progenitor's hooks
+/// have no per-call parameter.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct AttemptRecord {
+    pub status: Option<http::StatusCode>,
+    pub trace_id: Option<String>,
+    pub retry_after: Option<Duration>,
+    pub content_type: Option<String>,
+    pub hook_error: Option<ConfigError>,
+}
+
+pub(crate) type SharedRecord = Arc<Mutex<AttemptRecord>>;
+
+tokio::task_local! {
+    pub(crate) static ATTEMPT: SharedRecord;
+}
+
+fn with_record(f: impl FnOnce(&mut AttemptRecord)) {
+    let _ = ATTEMPT.try_with(|record| {
+        if let Ok(mut record) = record.lock() {
+            f(&mut record);
+        }
+    });
+}
+
+/// Reads Clerk's trace id from the headers (`Clerk-Trace-Id`, else Cloudflare's `cf-ray`).
+pub(crate) fn trace_id(headers: &HeaderMap) -> Option<String> {
+    ["clerk-trace-id", "cf-ray"]
+        .iter()
+        .find_map(|name| headers.get(*name))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// `Retry-After` as delta-seconds or an HTTP date (RFC 9110 section 10.2.3).
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+impl ClientHooks<Transport> for raw::Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), raw::Error<E>> {
+        let transport = self.inner();
+        let authorization = match transport.credentials.authorization() {
+            Ok(value) => value,
+            Err(e) => {
+                let message = e.to_string();
+                with_record(|r| r.hook_error = Some(e));
+                return Err(raw::Error::Custom(message));
+            }
+        };
+        let has_body = request.body().is_some();
+        let headers = request.headers_mut();
+        // progenitor sends `api-version: <info.version>`; Clerk reads `Clerk-API-Version`, and a
+        // second, differently named copy of the same fact would only confuse proxies and logs.
+        headers.remove("api-version");
+        headers.insert(header::AUTHORIZATION, authorization);
+        headers.insert(
+            HeaderName::from_static(CLERK_API_VERSION_HEADER),
+            transport.api_version.clone(),
+        );
+        headers.insert(header::USER_AGENT, transport.user_agent.clone());
+        if !has_body {
+            // A POST without a body and without Content-Length is refused by some proxies (411).
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        }
+        Ok(())
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let response = self.client().execute(request).await?;
+        let headers = response.headers();
+        let status = response.status();
+        let trace = trace_id(headers);
+        let after = retry_after(headers, SystemTime::now());
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        tracing::Span::current().record("http.status", status.as_u16());
+        if let Some(t) = &trace {
+            tracing::Span::current().record("clerk.trace_id", t.as_str());
+        }
+        with_record(|r| {
+            r.status = Some(status);
+            r.trace_id = trace;
+            r.retry_after = after;
+            r.content_type = content_type;
+        });
+        // The generated code buffers the whole body; capping the stream here makes an oversized
+        // body fail after `max_response_bytes` instead of filling memory.
+        let limit = self.inner().max_response_bytes;
+        let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+        let limited = reqwest::Body::wrap(http_body_util::Limited::new(body, limit));
+        Ok(reqwest::Response::from(http::Response::from_parts(
+            parts, limited,
+        )))
+    }
+}
