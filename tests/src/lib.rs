@@ -1,0 +1,1 @@
+//! Cross-crate integration and contract tests live in `tests/`; this library is intentionally empty.
