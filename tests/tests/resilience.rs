@@ -1,0 +1,488 @@
+//! Retries, rate limits, time limits, hostile responses and what tracing records, each against a
+//! server scripted to misbehave in one way. Delays are short and configured; no test sleeps longer
+//! than the behaviour it checks needs.
+
+mod common;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clerk_actor_tokens::{Actor, Error, RetryPolicy, TimeoutKind};
+use common::*;
+use httpmock::prelude::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+fn create_call(clerk: &clerk_actor_tokens::Clerk) -> clerk_actor_tokens::CreateActorToken<'_> {
+    clerk
+        .actor_tokens()
+        .create("user_2abc", Actor::new("user_2admin"))
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_is_waited_out_and_retried() {
+    let server = MockServer::start_async().await;
+    let limited = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/actor_tokens");
+            then.status(429)
+                .header("retry-after", "1")
+                .json_body(clerk_errors("too_many_requests", None));
+        })
+        .await;
+    limited.up_to_n_times_async(1).await;
+    let ok = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/actor_tokens");
+            then.status(200)
+                .json_body(token_json("act_1", "pending", true));
+        })
+        .await;
+    let started = Instant::now();
+    let token = create_call(&client(&server.base_url()))
+        .await
+        .expect("retried");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
+    assert_eq!(token.id(), "act_1");
+    limited.assert_hits_async(1).await;
+    ok.assert_hits_async(1).await;
+}
+
+#[tokio::test]
+async fn a_create_answered_with_502_is_not_retried_and_is_ambiguous() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST);
+            then.status(502)
+                .header("clerk-trace-id", "tr_502")
+                .json_body(clerk_errors("bad_gateway", None));
+        })
+        .await;
+    let e = create_call(&client(&server.base_url())).await.unwrap_err();
+    mock.assert_hits_async(1).await;
+    assert!(e.is_ambiguous(), "{e:?}");
+    assert_eq!(e.trace_id(), Some("tr_502"));
+    assert_eq!(e.attempts(), Some(1));
+    assert!(
+        e.to_string().contains("may or may not have been created"),
+        "{e}"
+    );
+}
+
+/// A port with nothing listening yet; a one-shot server starts on it after `delay`.
+async fn late_server(
+    delay: Duration,
+    body: String,
+) -> (SocketAddr, tokio::task::JoinHandle<usize>) {
+    let probe = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = probe.local_addr().unwrap();
+    drop(probe);
+    let handle = tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        let listener = TcpListener::bind(addr).await.unwrap();
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let request = read_request(&mut socket).await;
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(response.as_bytes()).await.unwrap();
+        request.len()
+    });
+    (addr, handle)
+}
+
+async fn read_request(socket: &mut tokio::net::TcpStream) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = socket.read(&mut chunk).await.unwrap();
+        if n == 0 {
+            return buf;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + length {
+                return buf;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_create_whose_connection_was_refused_is_retried() {
+    let (addr, server) = late_server(
+        Duration::from_millis(150),
+        token_json("act_late", "pending", true).to_string(),
+    )
+    .await;
+    let clerk = builder(&format!("http://{addr}"))
+        .retry_policy(
+            RetryPolicy::default()
+                .max_attempts(10)
+                .initial_backoff(Duration::from_millis(100))
+                .max_backoff(Duration::from_millis(100)),
+        )
+        .build()
+        .unwrap();
+    let token = create_call(&clerk)
+        .await
+        .expect("retried after the refusal");
+    assert_eq!(token.id(), "act_late");
+    assert!(server.await.unwrap() > 0, "the late server saw the request");
+}
+
+#[tokio::test]
+async fn a_revoke_converges_through_503s() {
+    let server = MockServer::start_async().await;
+    let unavailable = server
+        .mock_async(|when, then| {
+            when.method(POST);
+            then.status(503)
+                .json_body(clerk_errors("service_unavailable", None));
+        })
+        .await;
+    unavailable.up_to_n_times_async(2).await;
+    let ok = server
+        .mock_async(|when, then| {
+            when.method(POST);
+            then.status(200)
+                .json_body(token_json("act_1", "revoked", false));
+        })
+        .await;
+    let token = client(&server.base_url())
+        .actor_tokens()
+        .revoke("act_1")
+        .await
+        .expect("third attempt succeeds");
+    assert_eq!(token.status().as_str(), "revoked");
+    unavailable.assert_hits_async(2).await;
+    ok.assert_hits_async(1).await;
+}
+
+#[tokio::test]
+async fn a_revoke_that_always_fails_names_the_attempt_count() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST);
+            then.status(503)
+                .json_body(clerk_errors("service_unavailable", None));
+        })
+        .await;
+    let e = client(&server.base_url())
+        .actor_tokens()
+        .revoke("act_1")
+        .await
+        .unwrap_err();
+    mock.assert_hits_async(3).await;
+    assert_eq!(e.attempts(), Some(3));
+    assert!(e.to_string().contains("3 attempts"), "{e}");
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_budget_returns_the_rate_limit_at_once() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST);
+            then.status(429)
+                .header("retry-after", "30")
+                .json_body(clerk_errors("too_many_requests", None));
+        })
+        .await;
+    let started = Instant::now();
+    let e = create_call(&client(&server.base_url()))
+        .retry_policy(fast_retries().budget(Duration::from_secs(1)))
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "waited although the budget was too small"
+    );
+    assert!(e.is_rate_limited(), "{e:?}");
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(30)));
+    mock.assert_hits_async(1).await;
+}
+
+#[tokio::test]
+async fn a_retry_after_http_date_is_understood() {
+    let server = MockServer::start_async().await;
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(120));
+    server
+        .mock_async(|when, then| {
+            when.method(POST);
+            then.status(429)
+                .header("retry-after", date)
+                .json_body(clerk_errors("too_many_requests", None));
+        })
+        .await;
+    let e = client(&server.base_url())
+        .actor_tokens()
+        .revoke("act_1")
+        .retry_policy(RetryPolicy::never())
+        .await
+        .unwrap_err();
+    let after = e.retry_after().expect("parsed");
+    assert!(
+        after > Duration::from_secs(100) && after <= Duration::from_secs(120),
+        "{after:?}"
+    );
+}
+
+/// Accepts connections and never answers.
+async fn hung_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_hung_server_yields_a_timeout_within_the_bound() {
+    let addr = hung_server().await;
+    let clerk = builder(&format!("http://{addr}"))
+        .request_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+
+    let started = Instant::now();
+    let e = clerk
+        .actor_tokens()
+        .revoke("act_1")
+        .retry_policy(RetryPolicy::never())
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(
+            e,
+            Error::Timeout {
+                kind: TimeoutKind::Attempt,
+                attempts: 1,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+
+    // A create that timed out after sending is ambiguous, and not retried.
+    let e = create_call(&clerk).await.unwrap_err();
+    assert!(e.is_ambiguous() && e.is_timeout(), "{e:?}");
+    assert_eq!(e.attempts(), Some(1));
+
+    // The deadline bounds the whole call, retries included.
+    let started = Instant::now();
+    let e = clerk
+        .actor_tokens()
+        .revoke("act_1")
+        .request_timeout(Duration::from_secs(10))
+        .deadline(Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(
+            e,
+            Error::Timeout {
+                kind: TimeoutKind::Deadline,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_cut_off() {
+    let server = MockServer::start_async().await;
+    let huge = vec![b' '; 10 * 1024 * 1024];
+    server
+        .mock_async(|when, then| {
+            when.method(POST);
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(huge);
+        })
+        .await;
+    let clerk = client(&server.base_url());
+    let e = clerk
+        .actor_tokens()
+        .revoke("act_1")
+        .retry_policy(RetryPolicy::never())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::BodyTooLarge { status: 200, limit } if limit == 1024 * 1024),
+        "{e:?}"
+    );
+    // On create, a success that cannot be read means a token probably exists.
+    let e = create_call(&clerk).await.unwrap_err();
+    assert!(e.is_ambiguous(), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_configured_limit_applies_to_error_bodies_too() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST);
+            then.status(404).body(vec![b'x'; 4096]);
+        })
+        .await;
+    let e = builder(&server.base_url())
+        .max_response_bytes(1024)
+        .build()
+        .unwrap()
+        .actor_tokens()
+        .revoke("act_1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::BodyTooLarge {
+                status: 404,
+                limit: 1024
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn truncated_json_on_success_is_a_typed_error() {
+    let server = MockServer::start_async().await;
+    let full = token_json("act_1", "pending", true).to_string();
+    let truncated = full[..full.len() / 2].to_string();
+    server
+        .mock_async(|when, then| {
+            when.method(POST);
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(truncated);
+        })
+        .await;
+    let e = client(&server.base_url())
+        .actor_tokens()
+        .revoke("act_1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidResponse { reason, .. } if reason.contains("truncated")),
+        "{e:?}"
+    );
+    assert_no_secret(&format!("{e} {e:?}"));
+}
+
+#[tokio::test]
+async fn plain_http_to_a_remote_host_is_refused() {
+    let e = clerk_actor_tokens::Clerk::builder()
+        .secret_key(KEY)
+        .api_url("http://api.clerk.com")
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("allow_insecure_http"), "{e}");
+    assert_no_secret(&format!("{e} {e:?}"));
+    assert!(
+        clerk_actor_tokens::Clerk::builder()
+            .secret_key(KEY)
+            .api_url("http://api.clerk.com")
+            .allow_insecure_http(true)
+            .build()
+            .is_ok()
+    );
+}
+
+/// Collects everything the subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn tracing_records_the_call_but_no_secret() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.path("/v1/actor_tokens");
+            then.status(200)
+                .header("clerk-trace-id", "tr_create")
+                .json_body(token_json("act_1", "pending", true));
+        })
+        .await;
+    let flaky = server
+        .mock_async(|when, then| {
+            when.path("/v1/actor_tokens/act_1/revoke");
+            then.status(503)
+                .json_body(clerk_errors("service_unavailable", None));
+        })
+        .await;
+    flaky.up_to_n_times_async(1).await;
+    server
+        .mock_async(|when, then| {
+            when.path("/v1/actor_tokens/act_1/revoke");
+            then.status(400)
+                .json_body(clerk_errors("actor_token_already_used", Some("tr_x")));
+        })
+        .await;
+
+    let clerk = client(&server.base_url());
+    let token = create_call(&clerk).await.unwrap();
+    assert_no_secret(&format!("{token:?}"));
+    let e = clerk.actor_tokens().revoke(token.id()).await.unwrap_err();
+    assert_no_secret(&format!("{e} {e:?}"));
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert_no_secret(&log);
+    assert!(log.contains("CreateActorToken"), "{log}");
+    assert!(log.contains("RevokeActorToken"), "{log}");
+    assert!(log.contains("tr_create"), "the trace id is recorded: {log}");
+    assert!(log.contains("http.status=503"), "{log}");
+    assert!(log.contains("retrying"), "retries are logged: {log}");
+    assert!(log.contains("attempt=2"), "{log}");
+    assert!(log.contains("duration_ms"), "{log}");
+}
