@@ -72,7 +72,7 @@ async fn create_sends_the_documented_request_and_decodes_the_token() {
         .await
         .expect("create succeeds");
 
-    mock.assert_hits_async(1).await;
+    mock.assert_calls_async(1).await;
     assert_eq!(token.id(), "act_1");
     assert_eq!(token.status(), &Status::Pending);
     assert_eq!(token.user_id(), "user_2abc");
@@ -104,7 +104,7 @@ async fn create_without_durations_sends_clerks_defaults() {
         .create("user_2abc", Actor::new("user_2admin"))
         .await
         .expect("create succeeds");
-    mock.assert_hits_async(1).await;
+    mock.assert_calls_async(1).await;
 }
 
 #[tokio::test]
@@ -131,7 +131,7 @@ async fn revoke_sends_no_body_with_an_explicit_zero_length() {
         .revoke("act_123")
         .await
         .expect("revoke succeeds");
-    mock.assert_hits_async(1).await;
+    mock.assert_calls_async(1).await;
     assert_eq!(token.status(), &Status::Revoked);
     assert!(token.token().is_none() && token.url().is_none());
 }
@@ -148,7 +148,7 @@ async fn a_full_url_with_v1_and_a_trailing_slash_reaches_the_same_path() {
         .await;
     let clerk = client(&format!("{}/v1/", server.base_url()));
     clerk.actor_tokens().revoke("act_9").await.expect("revoked");
-    mock.assert_hits_async(1).await;
+    mock.assert_calls_async(1).await;
 }
 
 #[tokio::test]
@@ -381,7 +381,7 @@ async fn bad_inputs_are_refused_before_any_request() {
         Error::InvalidInput(InputError::DurationTooShort { .. })
     ));
     assert_eq!(
-        any.hits_async().await,
+        any.calls_async().await,
         0,
         "no request may leave the machine"
     );
@@ -422,8 +422,8 @@ async fn the_token_provider_is_called_for_every_request() {
         clerk.actor_tokens().revoke("act_1").await.unwrap();
     }
     assert_eq!(calls.load(Ordering::SeqCst), 3);
-    first.assert_hits_async(1).await;
-    second.assert_hits_async(2).await;
+    first.assert_calls_async(1).await;
+    second.assert_calls_async(2).await;
 }
 
 use clerk_actor_tokens::Clerk;
@@ -459,7 +459,7 @@ async fn a_failing_or_malformed_token_provider_sends_nothing() {
         "{e:?}"
     );
     assert!(!e.to_string().contains("pk_test"), "{e}");
-    assert_eq!(any.hits_async().await, 0);
+    assert_eq!(any.calls_async().await, 0);
 }
 
 #[test]

@@ -1,0 +1,84 @@
+//! What tracing records for a call: operation, attempts, status, trace id, duration, retries, and
+//! never a key, token or url. Its own test binary, because a thread-scoped subscriber races with
+//! tracing's per-callsite interest cache when other tests run in parallel threads.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use clerk_actor_tokens::Actor;
+use common::*;
+use httpmock::prelude::*;
+
+/// Collects everything the subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn tracing_records_the_call_but_no_secret() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.path("/v1/actor_tokens");
+            then.status(200)
+                .header("clerk-trace-id", "tr_create")
+                .json_body(token_json("act_1", "pending", true));
+        })
+        .await;
+    let flaky = server
+        .mock_async(|when, then| {
+            when.path("/v1/actor_tokens/act_1/revoke");
+            then.status(503)
+                .json_body(clerk_errors("service_unavailable", None));
+        })
+        .await;
+    flaky.up_to_n_times_async(1).await;
+    server
+        .mock_async(|when, then| {
+            when.path("/v1/actor_tokens/act_1/revoke");
+            then.status(400)
+                .json_body(clerk_errors("actor_token_already_used", Some("tr_x")));
+        })
+        .await;
+
+    let clerk = client(&server.base_url());
+    let token = clerk
+        .actor_tokens()
+        .create("user_2abc", Actor::new("user_2admin"))
+        .await
+        .unwrap();
+    assert_no_secret(&format!("{token:?}"));
+    let e = clerk.actor_tokens().revoke(token.id()).await.unwrap_err();
+    assert_no_secret(&format!("{e} {e:?}"));
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert_no_secret(&log);
+    assert!(log.contains("CreateActorToken"), "{log}");
+    assert!(log.contains("RevokeActorToken"), "{log}");
+    assert!(log.contains("tr_create"), "the trace id is recorded: {log}");
+    assert!(log.contains("http.status=503"), "{log}");
+    assert!(log.contains("retrying"), "retries are logged: {log}");
+    assert!(log.contains("attempt=2"), "{log}");
+    assert!(log.contains("duration_ms"), "{log}");
+}
