@@ -175,6 +175,7 @@ pub enum InputError {
 
 /// One entry of Clerk's `errors` array.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct ClerkError {
     /// Machine-readable code, e.g. `resource_not_found`.
