@@ -121,6 +121,13 @@ impl Clerk {
         ActorTokens::new(self)
     }
 
+    /// The generated client underneath, with the same hooks (credentials, headers, body cap) but
+    /// without the facade's input checks, retries, time limits and error mapping. An escape hatch
+    /// for tools that need the exact wire types; see [`crate::raw`].
+    pub fn raw_client(&self) -> &raw::Client {
+        &self.shared.raw
+    }
+
     /// The base URL requests go to, version path included (e.g. `https://api.clerk.com/v1`).
     pub fn base_url(&self) -> &str {
         &self.shared.base_url
