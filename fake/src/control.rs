@@ -1,0 +1,364 @@
+//! Scenario controls over HTTP, under `/__fake` (outside Clerk's `/v1`), for tests written in
+//! any language or driving the `fake` command. Each mirrors a method of `FakeClerk`:
+//!
+//! | request | effect |
+//! | --- | --- |
+//! | `GET /__fake/tokens?limit=N` | newest tokens first (default 100), without secrets |
+//! | `GET /__fake/tokens/{id}` | one token, without secrets |
+//! | `POST /__fake/tokens/{id}/redeem` | redeem it, as opening its url does |
+//! | `GET /__fake/usage` | quota and plan settings |
+//! | `PUT /__fake/quota` `{"limit": 3, "used": 0}` | monthly limit (`null`: none) and usage |
+//! | `PUT /__fake/plan` `{"impersonation": false}` | plan without impersonation: creates get 402 |
+//! | `POST /__fake/faults` (see [`FaultSpec`]) | queue a fault |
+//! | `DELETE /__fake/faults` | drop queued faults |
+//! | `POST /__fake/clock/advance` `{"seconds": 3600}` | move the fake's clock forward |
+//! | `POST /__fake/reset` | forget tokens, faults, quota, plan and clock changes |
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, Request, State as AxumState};
+use axum::response::Response;
+use axum::routing::{get, post, put};
+use http::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json as json_value};
+
+use crate::errors::{Refusal, clerk_error, json};
+use crate::router::RequestContext;
+use crate::scenario::{Fault, Target};
+use crate::state::{State, StoredToken, lock};
+
+type Shared = Arc<State>;
+
+pub(crate) fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/__fake/tokens", get(list_tokens))
+        .route("/__fake/tokens/{id}", get(one_token))
+        .route("/__fake/tokens/{id}/redeem", post(redeem_token))
+        .route("/__fake/usage", get(usage))
+        .route("/__fake/quota", put(set_quota))
+        .route("/__fake/plan", put(set_plan))
+        .route("/__fake/faults", post(add_fault).delete(clear_faults))
+        .route("/__fake/clock/advance", post(advance_clock))
+        .route("/__fake/reset", post(reset))
+}
+
+/// What opening a sign-in url answers: the sign-in the ticket started.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct SignIn<'a> {
+    object: &'static str,
+    status: &'static str,
+    actor_token_id: &'a str,
+    user_id: &'a str,
+    actor: &'a Map<String, Value>,
+    session_max_duration_in_seconds: u64,
+}
+
+impl<'a> From<&'a StoredToken> for SignIn<'a> {
+    fn from(t: &'a StoredToken) -> Self {
+        Self {
+            object: "actor_token_sign_in",
+            status: "complete",
+            actor_token_id: &t.id,
+            user_id: &t.user_id,
+            actor: &t.actor,
+            session_max_duration_in_seconds: t.session_max_duration.as_secs(),
+        }
+    }
+}
+
+/// A token without its secrets, as the control endpoints show it.
+fn view(t: &StoredToken) -> Value {
+    json_value!({
+        "object": "actor_token",
+        "id": t.id,
+        "status": t.status.as_str(),
+        "user_id": t.user_id,
+        "actor": t.actor,
+        "created_at": t.created_at,
+        "updated_at": t.updated_at,
+        "expires_at": t.expires_at,
+        "session_max_duration_in_seconds": t.session_max_duration.as_secs(),
+    })
+}
+
+fn bad_request(long_message: impl Into<String>) -> Refusal {
+    Refusal::one(
+        StatusCode::BAD_REQUEST,
+        clerk_error("request_body_invalid", "invalid request", long_message),
+    )
+}
+
+async fn parse<T: DeserializeOwned>(request: Request) -> Result<T, Refusal> {
+    let body = axum::body::to_bytes(request.into_body(), crate::router::MAX_BODY_BYTES)
+        .await
+        .map_err(|_| bad_request("The request body could not be read."))?;
+    let body: &[u8] = if body.is_empty() { b"{}" } else { &body };
+    serde_json::from_slice(body).map_err(|e| bad_request(format!("Invalid control request: {e}")))
+}
+
+fn answer(result: Result<Value, Refusal>, ctx: &RequestContext) -> Response {
+    match result {
+        Ok(value) => json(StatusCode::OK, &value),
+        Err(refusal) => refusal.respond(&ctx.trace),
+    }
+}
+
+async fn list_tokens(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    request: Request,
+) -> Response {
+    let limit = request
+        .uri()
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|p| p.strip_prefix("limit="))
+        .map(str::parse::<usize>);
+    let limit = match limit {
+        None => 100,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            return bad_request("limit must be a non-negative integer.").respond(&ctx.trace);
+        }
+    };
+    let tokens = state.tokens();
+    let data: Vec<Value> = tokens.iter().rev().take(limit).map(view).collect();
+    answer(
+        Ok(json_value!({"data": data, "total_count": tokens.len()})),
+        &ctx,
+    )
+}
+
+fn unknown(id: &str) -> Refusal {
+    let shown: String = id.chars().take(64).collect();
+    Refusal::not_found(format!("No actor token was found with id {shown}."))
+}
+
+async fn one_token(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Response {
+    answer(
+        state
+            .token(&id)
+            .map(|t| view(&t))
+            .ok_or_else(|| unknown(&id)),
+        &ctx,
+    )
+}
+
+async fn redeem_token(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Response {
+    let result = match state.token(&id) {
+        None => Err(unknown(&id)),
+        Some(t) => state
+            .redeem(t.token.expose())
+            .map_err(|e| e.refusal())
+            .and_then(|t| serde_json::to_value(SignIn::from(&t)).map_err(|_| unknown(&id))),
+    };
+    answer(result, &ctx)
+}
+
+async fn usage(AxumState(state): AxumState<Shared>, ctx: RequestContext) -> Response {
+    let usage = lock(&state.scenario).usage();
+    answer(
+        serde_json::to_value(usage).map_err(|_| bad_request("unreachable")),
+        &ctx,
+    )
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuotaSpec {
+    limit: Option<u64>,
+    used: Option<u64>,
+}
+
+async fn set_quota(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    request: Request,
+) -> Response {
+    let result = parse::<QuotaSpec>(request).await.map(|spec| {
+        let mut scenario = lock(&state.scenario);
+        scenario.limit = spec.limit;
+        if let Some(used) = spec.used {
+            scenario.used = used;
+        }
+        json_value!(scenario.usage())
+    });
+    answer(result, &ctx)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanSpec {
+    impersonation: bool,
+}
+
+async fn set_plan(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    request: Request,
+) -> Response {
+    let result = parse::<PlanSpec>(request).await.map(|spec| {
+        let mut scenario = lock(&state.scenario);
+        scenario.impersonation_enabled = spec.impersonation;
+        json_value!(scenario.usage())
+    });
+    answer(result, &ctx)
+}
+
+/// The JSON form of a [`Fault`] for `POST /__fake/faults`. Give `status` (with optional `code`,
+/// `message`, `retry_after_seconds`), or `drop_connection: true`, or only `delay_ms`.
+///
+/// ```json
+/// {"target": "create", "times": 2, "status": 429, "retry_after_seconds": 1}
+/// {"target": "create", "status": 502, "after_processing": true}
+/// {"target": "revoke", "drop_connection": true}
+/// {"target": "any", "delay_ms": 200}
+/// ```
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    #[serde(default = "any")]
+    target: Target,
+    times: Option<u32>,
+    status: Option<u16>,
+    code: Option<String>,
+    message: Option<String>,
+    retry_after_seconds: Option<u64>,
+    delay_ms: Option<u64>,
+    #[serde(default)]
+    drop_connection: bool,
+    #[serde(default)]
+    after_processing: bool,
+}
+
+fn any() -> Target {
+    Target::Any
+}
+
+impl FaultSpec {
+    fn into_fault(self) -> Result<Fault, String> {
+        let mut fault = match (self.status, self.drop_connection, self.delay_ms) {
+            (Some(_), true, _) => {
+                return Err("give either status or drop_connection, not both".into());
+            }
+            (Some(status), false, _) => {
+                let status = StatusCode::from_u16(status)
+                    .map_err(|_| format!("{status} is not an HTTP status code"))?;
+                let mut fault = Fault::status(status);
+                if self.code.is_some() || self.message.is_some() {
+                    let code = self.code.unwrap_or_else(|| "injected_fault".into());
+                    let message = self.message.unwrap_or_else(|| code.replace('_', " "));
+                    fault = fault.code(code, message);
+                }
+                if let Some(secs) = self.retry_after_seconds {
+                    fault = fault.retry_after(Duration::from_secs(secs));
+                }
+                fault
+            }
+            (None, true, _) => Fault::drop_connection(),
+            (None, false, Some(ms)) => Fault::delay(Duration::from_millis(ms)),
+            (None, false, None) => {
+                return Err("a fault needs status, drop_connection or delay_ms".into());
+            }
+        };
+        if let Some(ms) = self.delay_ms {
+            fault = fault.with_delay(Duration::from_millis(ms));
+        }
+        if self.after_processing {
+            fault = fault.after_processing();
+        }
+        Ok(fault.on(self.target).times(self.times.unwrap_or(1)))
+    }
+}
+
+async fn add_fault(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    request: Request,
+) -> Response {
+    let result = async {
+        let fault = parse::<FaultSpec>(request)
+            .await?
+            .into_fault()
+            .map_err(bad_request)?;
+        let mut scenario = lock(&state.scenario);
+        scenario.push(fault);
+        Ok(json_value!({"pending_faults": scenario.pending_faults()}))
+    }
+    .await;
+    answer(result, &ctx)
+}
+
+async fn clear_faults(AxumState(state): AxumState<Shared>, ctx: RequestContext) -> Response {
+    lock(&state.scenario).clear_faults();
+    answer(Ok(json_value!({"pending_faults": 0})), &ctx)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvanceSpec {
+    seconds: u64,
+}
+
+async fn advance_clock(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    request: Request,
+) -> Response {
+    let result = parse::<AdvanceSpec>(request).await.map(|spec| {
+        state.advance_clock(Duration::from_secs(spec.seconds));
+        json_value!({"now": state.now_ms()})
+    });
+    answer(result, &ctx)
+}
+
+async fn reset(AxumState(state): AxumState<Shared>, ctx: RequestContext) -> Response {
+    state.reset();
+    answer(Ok(json_value!({"reset": true})), &ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(json: &str) -> Result<Fault, String> {
+        serde_json::from_str::<FaultSpec>(json)
+            .unwrap()
+            .into_fault()
+    }
+
+    #[test]
+    fn fault_specs_map_onto_faults() {
+        assert_eq!(
+            spec(r#"{"target":"create","times":2,"status":429,"retry_after_seconds":1}"#).unwrap(),
+            Fault::status(StatusCode::TOO_MANY_REQUESTS)
+                .retry_after(Duration::from_secs(1))
+                .on(Target::Create)
+                .times(2)
+        );
+        assert_eq!(
+            spec(r#"{"drop_connection":true,"after_processing":true}"#).unwrap(),
+            Fault::drop_connection().after_processing()
+        );
+        assert_eq!(
+            spec(r#"{"delay_ms":5}"#).unwrap(),
+            Fault::delay(Duration::from_millis(5))
+        );
+        assert!(spec(r#"{"status":429,"drop_connection":true}"#).is_err());
+        assert!(spec(r#"{"status":1000}"#).is_err());
+        assert!(spec(r#"{}"#).is_err());
+        assert!(serde_json::from_str::<FaultSpec>(r#"{"stauts":1}"#).is_err());
+    }
+}

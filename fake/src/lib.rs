@@ -1,0 +1,449 @@
+//! A fake of Clerk's actor-token Backend API for tests: `POST /v1/actor_tokens`,
+//! `POST /v1/actor_tokens/{id}/revoke`, and the one-time sign-in url they hand out.
+//!
+//! It answers with the SDK's generated wire types and checks every create body against the
+//! request schema of the same vendored OpenAPI fragment the SDK is generated from, so a client
+//! that follows Clerk's spec works against it unchanged, and the fake cannot drift from the SDK.
+//!
+//! - Runs in-process on an ephemeral port: [`FakeClerk::start`] (async) or
+//!   [`FakeClerk::start_blocking`] (its own thread, for synchronous tests).
+//! - Behaves like Clerk: tokens are `pending` until their url is opened once (`accepted`),
+//!   only pending tokens can be revoked, tickets expire after `expires_in_seconds`, errors are
+//!   Clerk's `{"errors": [...], "clerk_trace_id": ...}` and every response has `Clerk-Trace-Id`.
+//! - Scenarios: a monthly quota, a plan without impersonation (402), injected [`Fault`]s
+//!   (any status with `Retry-After`, delays, dropped connections), a movable clock. Each is
+//!   also reachable over HTTP under `/__fake/` (see the `control` module docs in the source).
+//! - Memory is bounded: at most [`DEFAULT_MAX_TOKENS`] tokens by default
+//!   ([`FakeClerkBuilder::max_tokens`]); when full, expired tokens are evicted first, then the
+//!   oldest. A stored token takes about 150 bytes (56-byte record, map and expiry-index entries,
+//!   and one allocation for the user id and actor JSON; the id and ticket are not stored but
+//!   derived), so a full default store is about 16 MB.
+//!
+//! ```
+//! use clerk_actor_tokens::{Actor, Status};
+//! use clerk_actor_tokens_fake::FakeClerk;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let fake = FakeClerk::start().await?;
+//! let clerk = fake.client()?; // a `Clerk` pointed at the fake with a valid test key
+//!
+//! let token = clerk.actor_tokens().create("user_1", Actor::new("user_admin")).send().await?;
+//! fake.redeem(token.url().expect("create returns the url").expose())?; // the actor signs in
+//! assert_eq!(fake.token(token.id()).unwrap().status, Status::Accepted);
+//!
+//! let refused = clerk.actor_tokens().revoke(token.id()).await.unwrap_err();
+//! assert!(refused.is_bad_request()); // only pending tokens can be revoked
+//! fake.stop().await;
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+mod auth;
+mod control;
+mod errors;
+mod ids;
+mod router;
+mod scenario;
+mod server;
+mod state;
+mod store;
+mod validation;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clerk_actor_tokens::{Clerk, ClerkBuilder, Secret};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use control::FaultSpec;
+pub use http::StatusCode;
+pub use scenario::{Fault, Target, Usage};
+pub use state::{
+    CANNOT_REVOKE_CODE, PLAN_REQUIRED_CODE, QUOTA_EXCEEDED_CODE, RedeemError, StoredToken,
+};
+
+use crate::state::{State, lock};
+use crate::validation::CreateBodyValidator;
+
+/// A secret key the fake accepts (any `sk_test_...` or `sk_live_...` key is accepted).
+pub const TEST_SECRET_KEY: &str = "sk_test_clerk_actor_tokens_fake";
+
+/// How many tokens a fake keeps unless told otherwise.
+pub const DEFAULT_MAX_TOKENS: usize = 100_000;
+
+/// Prefix of the fake's own control endpoints (outside Clerk's `/v1`).
+pub const CONTROL_PREFIX: &str = "/__fake";
+
+/// Why a fake could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The OpenAPI fragment compiled into this crate could not be turned into a validator.
+    #[error("the vendored OpenAPI fragment is unusable: {0}")]
+    Spec(String),
+    /// The address could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// `host:port` as asked for.
+        address: String,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The server thread or its runtime could not be started.
+    #[error("cannot start the fake's thread: {0}")]
+    Thread(#[source] std::io::Error),
+}
+
+/// Configures a [`FakeClerk`]: where it listens and how many tokens it keeps.
+///
+/// ```
+/// use clerk_actor_tokens_fake::FakeClerk;
+///
+/// let fake = FakeClerk::builder().max_tokens(1_000).start_blocking()?;
+/// assert!(fake.base_url().starts_with("http://127.0.0.1:"));
+/// fake.stop_blocking();
+/// # Ok::<(), clerk_actor_tokens_fake::StartError>(())
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct FakeClerkBuilder {
+    host: String,
+    port: u16,
+    max_tokens: usize,
+}
+
+impl Default for FakeClerkBuilder {
+    fn default() -> Self {
+        Self {
+            host: Ipv4Addr::LOCALHOST.to_string(),
+            port: 0,
+            max_tokens: DEFAULT_MAX_TOKENS,
+        }
+    }
+}
+
+struct Prepared {
+    state: Arc<State>,
+    addr: SocketAddr,
+    listener: TcpListener,
+    router: axum::Router,
+}
+
+impl FakeClerkBuilder {
+    /// The host or IP to listen on (default `127.0.0.1`).
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = host.into();
+        self
+    }
+
+    /// The port (default 0: an ephemeral port chosen by the OS).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// The most tokens kept (default [`DEFAULT_MAX_TOKENS`], at least 1). When full, a create
+    /// evicts an expired token (earliest expiry first), else the oldest token; an evicted token's
+    /// id and url then answer 404.
+    pub fn max_tokens(mut self, max: usize) -> Self {
+        self.max_tokens = max.max(1);
+        self
+    }
+
+    async fn prepare(&self) -> Result<Prepared, StartError> {
+        let validator = CreateBodyValidator::shared().map_err(StartError::Spec)?;
+        let bind_error = |source| StartError::Bind {
+            address: format!("{}:{}", self.host, self.port),
+            source,
+        };
+        let listener = TcpListener::bind((self.host.as_str(), self.port))
+            .await
+            .map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
+        let state = Arc::new(State::new(validator, origin(addr), self.max_tokens));
+        let router = router::build(state.clone());
+        Ok(Prepared {
+            state,
+            addr,
+            listener,
+            router,
+        })
+    }
+
+    /// Starts the fake on the current Tokio runtime and returns once it accepts connections.
+    pub async fn start(self) -> Result<FakeClerk, StartError> {
+        let prepared = self.prepare().await?;
+        let (shutdown, stopped) = watch::channel(false);
+        let task = tokio::spawn(server::serve(prepared.listener, prepared.router, stopped));
+        Ok(FakeClerk::new(
+            prepared.state,
+            prepared.addr,
+            shutdown,
+            Runner::Task(task),
+        ))
+    }
+
+    /// Starts the fake on a thread of its own (with its own runtime) and returns once it accepts
+    /// connections; for synchronous tests, or to keep the fake off the test's runtime.
+    pub fn start_blocking(self) -> Result<FakeClerk, StartError> {
+        let (shutdown, stopped) = watch::channel(false);
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("clerk-actor-tokens-fake".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(StartError::Thread(e)));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match self.prepare().await {
+                        Ok(p) => {
+                            let _ = ready_tx.send(Ok((p.state, p.addr)));
+                            server::serve(p.listener, p.router, stopped).await;
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                        }
+                    }
+                });
+            })
+            .map_err(StartError::Thread)?;
+        let ready = ready_rx.recv().unwrap_or_else(|_| {
+            Err(StartError::Thread(std::io::Error::other(
+                "the fake's thread ended before it was ready",
+            )))
+        });
+        match ready {
+            Ok((state, addr)) => Ok(FakeClerk::new(
+                state,
+                addr,
+                shutdown,
+                Runner::Thread(thread),
+            )),
+            Err(e) => {
+                let _ = thread.join();
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Sign-in urls must point somewhere a client can connect to: a wildcard address is not.
+fn origin(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
+
+enum Runner {
+    Task(tokio::task::JoinHandle<()>),
+    Thread(std::thread::JoinHandle<()>),
+}
+
+/// A running fake Clerk. Dropping it stops the server (a blocking-started one is joined).
+///
+/// All methods except `stop` are synchronous and can be called from any thread while requests
+/// are in flight; state changes apply to the next request.
+pub struct FakeClerk {
+    state: Arc<State>,
+    addr: SocketAddr,
+    base_url: String,
+    shutdown: watch::Sender<bool>,
+    runner: Option<Runner>,
+}
+
+impl std::fmt::Debug for FakeClerk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeClerk")
+            .field("base_url", &self.base_url)
+            .field("tokens", &lock(&self.state.store).len())
+            .finish()
+    }
+}
+
+impl FakeClerk {
+    fn new(
+        state: Arc<State>,
+        addr: SocketAddr,
+        shutdown: watch::Sender<bool>,
+        runner: Runner,
+    ) -> Self {
+        let base_url = format!("{}/v1", state.origin);
+        Self {
+            state,
+            addr,
+            base_url,
+            shutdown,
+            runner: Some(runner),
+        }
+    }
+
+    /// A builder, to choose the address or the token cap.
+    pub fn builder() -> FakeClerkBuilder {
+        FakeClerkBuilder::default()
+    }
+
+    /// Starts a fake on `127.0.0.1` and an ephemeral port, on the current Tokio runtime.
+    pub async fn start() -> Result<Self, StartError> {
+        Self::builder().start().await
+    }
+
+    /// Starts a fake on `127.0.0.1` and an ephemeral port, on a thread of its own.
+    pub fn start_blocking() -> Result<Self, StartError> {
+        Self::builder().start_blocking()
+    }
+
+    /// The API base url, version path included: `http://127.0.0.1:PORT/v1`. Give it to the SDK
+    /// (`ClerkBuilder::api_url`) or set it as `CLERK_API_URL`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The address the fake listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A secret key the fake accepts ([`TEST_SECRET_KEY`]).
+    pub fn secret_key(&self) -> Secret {
+        Secret::new(TEST_SECRET_KEY)
+    }
+
+    /// An SDK builder pointed at the fake with [`TEST_SECRET_KEY`]; adjust it (retries, time
+    /// limits) and `build()`.
+    pub fn client_builder(&self) -> ClerkBuilder {
+        Clerk::builder()
+            .secret_key(self.secret_key())
+            .api_url(self.base_url.clone())
+    }
+
+    /// An SDK client pointed at the fake, with the SDK's default settings.
+    pub fn client(&self) -> Result<Clerk, clerk_actor_tokens::Error> {
+        self.client_builder().build()
+    }
+
+    /// Every stored token, oldest first.
+    pub fn tokens(&self) -> Vec<StoredToken> {
+        self.state.tokens()
+    }
+
+    /// The stored token with this id.
+    pub fn token(&self, id: &str) -> Option<StoredToken> {
+        self.state.token(id)
+    }
+
+    /// How many tokens are stored.
+    pub fn token_count(&self) -> usize {
+        lock(&self.state.store).len()
+    }
+
+    /// How many tokens were evicted because the store was full.
+    pub fn evicted_count(&self) -> u64 {
+        lock(&self.state.store).evicted()
+    }
+
+    /// The most tokens kept.
+    pub fn max_tokens(&self) -> usize {
+        lock(&self.state.store).cap()
+    }
+
+    /// Redeems a sign-in url (or its bare ticket) as opening it does: once, before it expires,
+    /// if not revoked. Returns the token, now `accepted`.
+    pub fn redeem(&self, url_or_ticket: &str) -> Result<StoredToken, RedeemError> {
+        self.state.redeem(url_or_ticket)
+    }
+
+    /// Queues a fault for the next matching requests (see [`Fault`]).
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.state.scenario).push(fault);
+    }
+
+    /// Drops every queued fault.
+    pub fn clear_faults(&self) {
+        lock(&self.state.scenario).clear_faults();
+    }
+
+    /// How many requests queued faults will still apply to.
+    pub fn pending_faults(&self) -> u64 {
+        lock(&self.state.scenario).pending_faults()
+    }
+
+    /// Sets the monthly impersonation limit (`None`: unlimited). Creates beyond it get 422
+    /// `impersonation_limit_exceeded` with `used` and `limit` in the error's `meta`.
+    pub fn set_monthly_quota(&self, limit: Option<u64>) {
+        lock(&self.state.scenario).limit = limit;
+    }
+
+    /// Sets how many impersonations count as used this month.
+    pub fn set_quota_used(&self, used: u64) {
+        lock(&self.state.scenario).used = used;
+    }
+
+    /// Whether the plan includes impersonation; without it creates get 402.
+    pub fn set_impersonation_enabled(&self, enabled: bool) {
+        lock(&self.state.scenario).impersonation_enabled = enabled;
+    }
+
+    /// Quota and plan as they stand.
+    pub fn usage(&self) -> Usage {
+        lock(&self.state.scenario).usage()
+    }
+
+    /// Moves the fake's clock forward, to expire tokens without waiting.
+    pub fn advance_clock(&self, by: Duration) {
+        self.state.advance_clock(by);
+    }
+
+    /// Forgets tokens, faults, quota and plan settings and clock changes. Ids issued before are
+    /// not issued again.
+    pub fn reset(&self) {
+        self.state.reset();
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (up to 2 s) and waits until
+    /// the server has stopped.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        match self.runner.take() {
+            Some(Runner::Task(task)) => {
+                let _ = task.await;
+            }
+            Some(Runner::Thread(thread)) => {
+                let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+            }
+            None => {}
+        }
+    }
+
+    /// Stops the server from synchronous code. A fake started with [`FakeClerk::start_blocking`]
+    /// is waited for; one started on a runtime is only told to stop.
+    pub fn stop_blocking(mut self) {
+        self.stop_now();
+    }
+
+    fn stop_now(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(Runner::Thread(thread)) = self.runner.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for FakeClerk {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}
