@@ -10,9 +10,28 @@ use std::time::Duration;
 
 use crate::error::ConfigError;
 
-pub(crate) fn default_http_client(
-    connect_timeout: Duration,
-) -> Result<reqwest::Client, ConfigError> {
+/// A `reqwest::ClientBuilder` with this crate's TLS set up (rustls, ring, platform trust store)
+/// and redirects off: the starting point for a custom client passed to
+/// `ClerkBuilder::http_client`.
+///
+/// reqwest is built without a default rustls crypto provider (to keep aws-lc-rs out of the
+/// build), so a bare `reqwest::Client::builder().build()` in the same binary panics unless a
+/// provider is installed first; start from this builder instead.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let http = clerk_actor_tokens::http_client_builder()?
+///     .pool_idle_timeout(Duration::from_secs(30))
+///     .build()
+///     .expect("valid client settings");
+/// let clerk = clerk_actor_tokens::Clerk::builder()
+///     .secret_key("sk_test_example")
+///     .http_client(http)
+///     .build()?;
+/// # Ok::<(), clerk_actor_tokens::Error>(())
+/// ```
+pub fn http_client_builder() -> Result<reqwest::ClientBuilder, ConfigError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
         .map_err(|e| ConfigError::HttpClient(format!("TLS trust store: {e}")))?;
@@ -22,11 +41,17 @@ pub(crate) fn default_http_client(
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
-    reqwest::Client::builder()
+    Ok(reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
-        .connect_timeout(connect_timeout)
         // A redirect would replay the bearer key to wherever it points; Clerk's API never redirects.
-        .redirect(reqwest::redirect::Policy::none())
+        .redirect(reqwest::redirect::Policy::none()))
+}
+
+pub(crate) fn default_http_client(
+    connect_timeout: Duration,
+) -> Result<reqwest::Client, ConfigError> {
+    http_client_builder()?
+        .connect_timeout(connect_timeout)
         .build()
         .map_err(|e| ConfigError::HttpClient(e.to_string()))
 }

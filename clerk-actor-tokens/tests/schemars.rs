@@ -8,7 +8,16 @@ use clerk_actor_tokens::{ActorToken, ClerkError};
 fn actor_token_schema_lists_the_wire_fields() {
     let schema = serde_json::to_value(schemars::schema_for!(ActorToken)).unwrap();
     let properties = schema["properties"].as_object().expect("an object schema");
-    for field in ["id", "status", "user_id", "actor", "token", "url", "created_at", "updated_at"] {
+    for field in [
+        "id",
+        "status",
+        "user_id",
+        "actor",
+        "token",
+        "url",
+        "created_at",
+        "updated_at",
+    ] {
         assert!(properties.contains_key(field), "missing {field}: {schema}");
     }
     let required: Vec<&str> = schema["required"]
@@ -17,7 +26,10 @@ fn actor_token_schema_lists_the_wire_fields() {
         .iter()
         .filter_map(|v| v.as_str())
         .collect();
-    assert!(required.contains(&"id") && !required.contains(&"url"), "{required:?}");
+    assert!(
+        required.contains(&"id") && !required.contains(&"url"),
+        "{required:?}"
+    );
     let actor = &schema["$defs"]["Actor"];
     assert_eq!(actor["properties"]["sub"]["type"], "string", "{schema}");
 }
