@@ -194,8 +194,13 @@ impl ClientHooks<Transport> for raw::Client {
             r.content_type = content_type;
         });
         // The generated code buffers the whole body; capping the stream here makes an oversized
-        // body fail after `max_response_bytes` instead of filling memory.
+        // body fail after `max_response_bytes` instead of filling memory. A body whose declared
+        // length fits needs no cap: HTTP/1.1 framing ends it there, and not re-wrapping it keeps
+        // the common path as cheap as a plain reqwest call.
         let limit = self.inner().max_response_bytes;
+        if response.content_length().is_some_and(|n| n <= limit as u64) {
+            return Ok(response);
+        }
         let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
         let limited = reqwest::Body::wrap(http_body_util::Limited::new(body, limit));
         Ok(reqwest::Response::from(http::Response::from_parts(
