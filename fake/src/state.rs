@@ -185,10 +185,10 @@ impl State {
             if !scenario.impersonation_enabled {
                 return Err(plan_required());
             }
-            if let Some(limit) = scenario.limit {
-                if scenario.used >= limit {
-                    return Err(quota_exceeded(scenario.used, limit));
-                }
+            if let Some(limit) = scenario.limit
+                && scenario.used >= limit
+            {
+                return Err(quota_exceeded(scenario.used, limit));
             }
             scenario.used += 1;
         }
