@@ -1,0 +1,135 @@
+//! One command, three sections: the SDK's overhead over raw HTTP, the fake under load, and what
+//! code generation costs the build. See BENCHMARKS.md for the method and a recorded run.
+//!
+//! `cargo run --release -p clerk-actor-tokens-bench` (add `-- --help` for the options).
+
+mod build_cost;
+mod fake_load;
+mod overhead;
+mod stats;
+
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Benchmarks of the clerk-actor-tokens workspace.
+#[derive(Parser, Debug)]
+struct Args {
+    /// Smaller workloads and a 2 s load phase: a smoke run, not numbers to publish.
+    #[arg(long)]
+    quick: bool,
+    /// Skip the two clean builds of section 3 (they take a few minutes).
+    #[arg(long)]
+    skip_clean_build: bool,
+    /// Rounds of the overhead section.
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
+    /// Seconds of each load phase against the fake.
+    #[arg(long, default_value_t = 10)]
+    load_seconds: u64,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    println!(
+        "clerk-actor-tokens benchmarks (release build; {} CPUs)",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+
+    println!("\n== 1. Client overhead: SDK facade (A) vs generated client (B) vs raw reqwest (C)");
+    let sizes = if args.quick {
+        overhead::Sizes {
+            pairs: 200,
+            concurrent_calls: 640,
+            concurrency: 32,
+            rounds: 2,
+        }
+    } else {
+        overhead::Sizes {
+            pairs: 1000,
+            concurrent_calls: 4000,
+            concurrency: 32,
+            rounds: args.rounds,
+        }
+    };
+    runtime.block_on(overhead::run(sizes));
+
+    println!("\n== 2. The fake server under load (the CLI's `fake` command, its own process)");
+    let load = Duration::from_secs(if args.quick { 2 } else { args.load_seconds });
+    let built = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "-q", "-p", "clerk-actor-tokens-cli"])
+        .current_dir(build_cost::workspace_root())
+        .status();
+    let mut failed = false;
+    match built {
+        Ok(s) if s.success() => {
+            if let Err(e) = runtime.block_on(fake_load::run(32, load)) {
+                println!("  failed: {e}");
+                failed = true;
+            }
+        }
+        other => {
+            println!("  failed: could not build the CLI: {other:?}");
+            failed = true;
+        }
+    }
+
+    println!("\n== 3. Build cost");
+    match build_cost::generation_time(30) {
+        Ok((median, max)) => println!(
+            "  generation (build_support::generate_from_file, what build.rs runs): median {:.1} ms, max {:.1} ms over 30 runs (target < 100 ms)",
+            median.as_secs_f64() * 1000.0,
+            max.as_secs_f64() * 1000.0
+        ),
+        Err(e) => {
+            println!("  generation failed: {e}");
+            failed = true;
+        }
+    }
+    match build_cost::noop_build_reruns_build_script() {
+        Ok(false) => {
+            println!("  no-op `cargo build -p clerk-actor-tokens`: build script not rerun (Fresh)")
+        }
+        Ok(true) => {
+            println!("  no-op `cargo build -p clerk-actor-tokens`: the build script RERAN");
+            failed = true;
+        }
+        Err(e) => {
+            println!("  no-op build check failed: {e}");
+            failed = true;
+        }
+    }
+    if args.skip_clean_build {
+        println!("  clean builds skipped (--skip-clean-build)");
+    } else {
+        for (name, extra) in [
+            ("with build-time generation (default features)", &[][..]),
+            (
+                "from the checked-in snapshot (--no-default-features)",
+                &["--no-default-features"][..],
+            ),
+        ] {
+            match build_cost::clean_build(extra) {
+                Ok(t) => println!(
+                    "  clean debug build of the SDK crate {name}: {:.1} s",
+                    t.as_secs_f64()
+                ),
+                Err(e) => println!(
+                    "  clean build {name} failed: {}",
+                    e.lines().next().unwrap_or_default()
+                ),
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,357 @@
+//! Section 1: what the SDK costs over the HTTP call it wraps.
+//!
+//! A minimal hyper server answers create and revoke with fixed, valid Clerk JSON, so its cost is
+//! tiny and identical for every client. Three clients share one `reqwest::Client`: (A) the SDK
+//! facade, (B) the generated client called directly, (C) hand-written reqwest with serde types
+//! written here. Rounds interleave A/B/C (rotating the order) so that drift in the machine's speed
+//! hits all three alike; ratios are taken per round and summarised by their median.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use clerk_actor_tokens::{Actor, Clerk, RetryPolicy};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::stats::{median, ms, percentile};
+
+const KEY: &str = "sk_test_benchmark_key";
+const CREATED: &str = r#"{"object":"actor_token","id":"act_bench","status":"pending","user_id":"user_2abc","actor":{"sub":"user_2admin"},"token":"tok","url":"https://example.invalid/t","created_at":1700000000000,"updated_at":1700000000000}"#;
+const REVOKED: &str = r#"{"object":"actor_token","id":"act_bench","status":"revoked","user_id":"user_2abc","actor":{"sub":"user_2admin"},"created_at":1700000000000,"updated_at":1700000000000}"#;
+
+/// Workload sizes.
+#[derive(Clone, Copy, Debug)]
+pub struct Sizes {
+    /// Sequential create+revoke pairs per round.
+    pub pairs: usize,
+    /// Concurrent creates per round.
+    pub concurrent_calls: usize,
+    /// Concurrency of the concurrent workload.
+    pub concurrency: usize,
+    /// Rounds (each runs A, B and C once).
+    pub rounds: usize,
+}
+
+async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let body = if req.uri().path().ends_with("/revoke") {
+        REVOKED
+    } else {
+        CREATED
+    };
+    let _ = req.into_body().collect().await;
+    Ok(Response::builder()
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .expect("static response"))
+}
+
+/// Starts the fixed-answer server and returns its address.
+pub async fn start_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), hyper::service::service_fn(handle))
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Sdk,
+    Generated,
+    Raw,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Sdk => "A sdk facade",
+            Kind::Generated => "B generated",
+            Kind::Raw => "C raw reqwest",
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct RawActor<'a> {
+    sub: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct RawCreate<'a> {
+    user_id: &'a str,
+    actor: RawActor<'a>,
+    expires_in_seconds: u64,
+    session_max_duration_in_seconds: u64,
+}
+
+#[derive(serde::Deserialize)]
+#[allow(dead_code)] // fields are decoded to cost what the SDK's decoding costs
+struct RawToken {
+    object: String,
+    id: String,
+    status: String,
+    user_id: String,
+    actor: serde_json::Map<String, serde_json::Value>,
+    token: Option<String>,
+    url: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+struct Clients {
+    sdk: Clerk,
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Clients {
+    async fn create(&self, kind: Kind) {
+        match kind {
+            Kind::Sdk => {
+                let t = self
+                    .sdk
+                    .actor_tokens()
+                    .create("user_2abc", Actor::new("user_2admin"))
+                    .send()
+                    .await
+                    .expect("sdk create");
+                debug_assert_eq!(t.id(), "act_bench");
+            }
+            Kind::Generated => {
+                let body = clerk_actor_tokens::raw::types::CreateActorTokenBody {
+                    user_id: "user_2abc".into(),
+                    actor: clerk_actor_tokens::raw::types::CreateActorTokenBodyActor {
+                        sub: "user_2admin".into(),
+                        extra: Default::default(),
+                    },
+                    expires_in_seconds: std::num::NonZeroU64::new(3600).expect("positive"),
+                    session_max_duration_in_seconds: std::num::NonZeroU64::new(1800)
+                        .expect("positive"),
+                };
+                self.sdk
+                    .raw_client()
+                    .create_actor_token(&body)
+                    .await
+                    .expect("generated create");
+            }
+            Kind::Raw => {
+                let body = RawCreate {
+                    user_id: "user_2abc",
+                    actor: RawActor { sub: "user_2admin" },
+                    expires_in_seconds: 3600,
+                    session_max_duration_in_seconds: 1800,
+                };
+                let response = self
+                    .http
+                    .post(format!("{}/actor_tokens", self.base))
+                    .bearer_auth(KEY)
+                    .header("clerk-api-version", clerk_actor_tokens::CLERK_API_VERSION)
+                    .header("user-agent", clerk_actor_tokens::DEFAULT_USER_AGENT)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("raw create");
+                assert!(response.status().is_success());
+                let _: RawToken = response.json().await.expect("raw decode");
+            }
+        }
+    }
+
+    async fn revoke(&self, kind: Kind) {
+        match kind {
+            Kind::Sdk => {
+                self.sdk
+                    .actor_tokens()
+                    .revoke("act_bench")
+                    .await
+                    .expect("sdk revoke");
+            }
+            Kind::Generated => {
+                self.sdk
+                    .raw_client()
+                    .revoke_actor_token("act_bench")
+                    .await
+                    .expect("generated revoke");
+            }
+            Kind::Raw => {
+                let response = self
+                    .http
+                    .post(format!("{}/actor_tokens/{}/revoke", self.base, "act_bench"))
+                    .bearer_auth(KEY)
+                    .header("clerk-api-version", clerk_actor_tokens::CLERK_API_VERSION)
+                    .header("user-agent", clerk_actor_tokens::DEFAULT_USER_AGENT)
+                    .header("content-length", "0")
+                    .send()
+                    .await
+                    .expect("raw revoke");
+                assert!(response.status().is_success());
+                let _: RawToken = response.json().await.expect("raw decode");
+            }
+        }
+    }
+}
+
+struct Run {
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Run {
+    fn calls_per_sec(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+async fn sequential(clients: &Clients, kind: Kind, pairs: usize) -> Run {
+    let mut latencies = Vec::with_capacity(pairs * 2);
+    let started = Instant::now();
+    for _ in 0..pairs {
+        let t = Instant::now();
+        clients.create(kind).await;
+        latencies.push(t.elapsed());
+        let t = Instant::now();
+        clients.revoke(kind).await;
+        latencies.push(t.elapsed());
+    }
+    Run {
+        elapsed: started.elapsed(),
+        latencies,
+    }
+}
+
+async fn concurrent(clients: &Arc<Clients>, kind: Kind, calls: usize, width: usize) -> Run {
+    let per_task = calls / width;
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..width)
+        .map(|_| {
+            let clients = clients.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(per_task);
+                for _ in 0..per_task {
+                    let t = Instant::now();
+                    clients.create(kind).await;
+                    latencies.push(t.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(calls);
+    for task in tasks {
+        latencies.extend(task.await.expect("bench task"));
+    }
+    Run {
+        elapsed: started.elapsed(),
+        latencies,
+    }
+}
+
+/// Runs the section and prints its tables; returns the median SDK/raw time ratios
+/// (sequential, concurrent).
+pub async fn run(sizes: Sizes) -> (f64, f64) {
+    let addr = start_server().await;
+    let base = format!("http://{addr}/v1");
+    let http = clerk_actor_tokens::http_client_builder()
+        .expect("TLS setup")
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(64)
+        .build()
+        .expect("http client");
+    let sdk = Clerk::builder()
+        .secret_key(KEY)
+        .api_url(format!("http://{addr}"))
+        .http_client(http.clone())
+        .retry_policy(RetryPolicy::default())
+        .build()
+        .expect("sdk client");
+    let clients = Arc::new(Clients { sdk, http, base });
+
+    // Warm-up: connections, allocator, branch predictors.
+    for kind in [Kind::Sdk, Kind::Generated, Kind::Raw] {
+        sequential(&clients, kind, 200).await;
+        concurrent(&clients, kind, 640, sizes.concurrency).await;
+    }
+
+    let kinds = [Kind::Sdk, Kind::Generated, Kind::Raw];
+    let mut seq_ratios = Vec::new();
+    let mut conc_ratios = Vec::new();
+    let mut seq_rows: Vec<(Kind, Vec<f64>, Vec<Duration>)> =
+        kinds.iter().map(|k| (*k, Vec::new(), Vec::new())).collect();
+    let mut conc_rows = seq_rows.clone();
+
+    println!(
+        "  {} rounds; per round: {} sequential create+revoke pairs ({} calls) and {} creates at {}-way concurrency",
+        sizes.rounds,
+        sizes.pairs,
+        sizes.pairs * 2,
+        sizes.concurrent_calls,
+        sizes.concurrency
+    );
+    println!(
+        "  round  sequential sdk/raw  concurrent sdk/raw   (time ratios; <= 1.05 is the target)"
+    );
+    for round in 0..sizes.rounds {
+        let mut order = kinds;
+        order.rotate_left(round % kinds.len());
+        let mut seq_time = [Duration::ZERO; 3];
+        let mut conc_time = [Duration::ZERO; 3];
+        for kind in order {
+            let i = kinds.iter().position(|k| *k == kind).expect("known kind");
+            let s = sequential(&clients, kind, sizes.pairs).await;
+            seq_time[i] = s.elapsed;
+            seq_rows[i].1.push(s.calls_per_sec());
+            seq_rows[i].2.extend(s.latencies);
+            let c = concurrent(&clients, kind, sizes.concurrent_calls, sizes.concurrency).await;
+            conc_time[i] = c.elapsed;
+            conc_rows[i].1.push(c.calls_per_sec());
+            conc_rows[i].2.extend(c.latencies);
+        }
+        let sr = seq_time[0].as_secs_f64() / seq_time[2].as_secs_f64();
+        let cr = conc_time[0].as_secs_f64() / conc_time[2].as_secs_f64();
+        seq_ratios.push(sr);
+        conc_ratios.push(cr);
+        println!("  {:>5}  {:>18.3}  {:>18.3}", round + 1, sr, cr);
+    }
+
+    for (title, rows) in [
+        ("sequential", &mut seq_rows),
+        ("32-way concurrent", &mut conc_rows),
+    ] {
+        println!("\n  {title}: client            calls/s (median of rounds)   p50 ms    p99 ms");
+        for (kind, rates, latencies) in rows.iter_mut() {
+            println!(
+                "    {:<16} {:>28.0}  {:>8}  {:>8}",
+                kind.name(),
+                median(rates),
+                ms(percentile(latencies, 0.50)),
+                ms(percentile(latencies, 0.99))
+            );
+        }
+    }
+    let (s, c) = (median(&seq_ratios), median(&conc_ratios));
+    println!(
+        "\n  median SDK/raw time ratio: sequential {s:.3}, concurrent {c:.3} (target <= 1.05: {})",
+        if s <= 1.05 && c <= 1.05 {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+    (s, c)
+}
