@@ -4,10 +4,23 @@
 //! The pipeline is: [`Fragment::load`] (YAML to JSON and to a typed OpenAPI document), [`rules::check`]
 //! (the project's own rules, each with a name), [`generate::generate`] (progenitor, then
 //! prettyplease). [`build_script`] is the whole of what `build.rs` calls.
+//!
+//! The spec tooling lives here too, so that it applies exactly the same rules: [`diff`] compares the
+//! fragment with Clerk's full spec (honouring [`deviations`]), [`extract`] cuts a new fragment out
+//! of it, and [`snapshot`] (feature `snapshot`) keeps the checked-in copy of the generated code.
+//! The `build-support` binary (feature `cli`) exposes them as `check`, `diff-upstream`, `extract`
+//! and `snapshot`.
 
+pub mod deviations;
+pub mod diff;
+pub mod extract;
 pub mod fragment;
 pub mod generate;
+pub mod keywords;
+pub mod pointer;
 pub mod rules;
+#[cfg(feature = "snapshot")]
+pub mod snapshot;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

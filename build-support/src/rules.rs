@@ -14,7 +14,7 @@ pub const METHODS: [&str; 8] = [
 ];
 
 /// The rules and what each one guards against, for `check --list` and the docs.
-pub const RULES: [(&str, &str); 9] = [
+pub const RULES: [(&str, &str); 10] = [
     ("yaml", "the file is YAML (or JSON) holding a mapping"),
     (
         "openapi-version",
@@ -48,6 +48,10 @@ pub const RULES: [(&str, &str); 9] = [
         "open-enum",
         "no schema reachable from a response has an enum of two or more values (a value Clerk adds later would be undecodable)",
     ),
+    (
+        "local-deviations",
+        "`x-local-deviations` lists {pointer, upstream, reason} entries whose pointers name keys of mappings in the file",
+    ),
 ];
 
 /// Applies every rule; returns all violations, not just the first.
@@ -56,6 +60,9 @@ pub fn check(fragment: &Fragment) -> Result<(), SpecErrors> {
     check_version(fragment, &mut errors);
     check_refs(fragment, &fragment.raw, String::new(), &mut errors);
     check_operations(fragment, &mut errors);
+    if let Err(mut e) = crate::deviations::read(fragment) {
+        errors.append(&mut e);
+    }
     if errors.is_empty() {
         // Only meaningful once the shape above is right; it catches what the rules do not model.
         if let Err(e) = fragment.openapi() {

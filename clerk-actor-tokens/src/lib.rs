@@ -64,5 +64,8 @@ pub use transport::{CLERK_API_VERSION_HEADER, Transport};
 /// does; applications should use the facade ([`Clerk`]) instead.
 #[allow(missing_docs, clippy::all, unused)]
 pub mod raw {
+    #[cfg(feature = "codegen")]
     include!(concat!(env!("OUT_DIR"), "/clerk_actor_tokens_generated.rs"));
+    #[cfg(not(feature = "codegen"))]
+    include!("../generated/client.rs");
 }

@@ -1,0 +1,309 @@
+//! `build-support`: the spec tooling of the workspace (`cargo run -p build-support -- <command>`).
+//!
+//! Exit status: 0 when all is well, 1 when the check found something (a broken rule, drift, an
+//! out-of-date snapshot), 2 when the input cannot be used at all (unreadable file, bad YAML, bad
+//! arguments). This binary is the only user of clap (feature `cli`), so the SDK's build script never
+//! compiles it.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use build_support::diff::{self, Verdict};
+use build_support::snapshot::{self, SnapshotError};
+use build_support::{Fragment, SpecError, extract, rules};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "build-support",
+    version,
+    about = "Checks, compares and extracts the Clerk OpenAPI fragment the SDK is generated from"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Checks the fragment with the same rules build.rs applies.
+    Check {
+        /// The fragment [default: openapi/clerk-actor-tokens.yaml of this workspace].
+        #[arg(long)]
+        fragment: Option<PathBuf>,
+        /// Lists the rules instead.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Compares the fragment's operations with the same operations in Clerk's full spec.
+    DiffUpstream {
+        /// Clerk's full Backend API spec (YAML or JSON).
+        upstream: PathBuf,
+        /// The fragment [default: openapi/clerk-actor-tokens.yaml of this workspace].
+        #[arg(long)]
+        fragment: Option<PathBuf>,
+    },
+    /// Writes a new fragment with the given operations and everything they reference.
+    Extract {
+        /// Clerk's full Backend API spec (YAML or JSON).
+        upstream: PathBuf,
+        /// operationId of an operation to extract (repeatable).
+        #[arg(long = "operation", value_name = "OPERATION_ID", required = true, num_args = 1..)]
+        operations: Vec<String>,
+        /// Re-apply this fragment's x-local-deviations where Clerk's value still matches the record.
+        #[arg(long, value_name = "FRAGMENT")]
+        keep_deviations: Option<PathBuf>,
+        /// Where to write the fragment [default: standard output].
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Compares the checked-in generated code with what build.rs generates now.
+    Snapshot {
+        /// Rewrites the snapshot instead.
+        #[arg(long)]
+        bless: bool,
+        /// The fragment [default: openapi/clerk-actor-tokens.yaml of this workspace].
+        #[arg(long)]
+        fragment: Option<PathBuf>,
+        /// The snapshot [default: clerk-actor-tokens/generated/client.rs of this workspace].
+        #[arg(long)]
+        snapshot: Option<PathBuf>,
+    },
+}
+
+/// Outcome of a command whose input could be read.
+const FOUND_PROBLEMS: u8 = 1;
+/// The input cannot be used.
+const UNUSABLE_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let root = snapshot::workspace_root();
+    let default_fragment = || root.join(snapshot::FRAGMENT);
+    match cli.command {
+        Command::Check { fragment, list } => {
+            if list {
+                for (name, what) in rules::RULES {
+                    println!("{name:<20} {what}");
+                }
+                return ExitCode::SUCCESS;
+            }
+            check(&fragment.unwrap_or_else(default_fragment))
+        }
+        Command::DiffUpstream { upstream, fragment } => {
+            diff_upstream(&fragment.unwrap_or_else(default_fragment), &upstream)
+        }
+        Command::Extract {
+            upstream,
+            operations,
+            keep_deviations,
+            output,
+        } => run_extract(
+            &upstream,
+            &operations,
+            keep_deviations.as_deref(),
+            output.as_deref(),
+        ),
+        Command::Snapshot {
+            bless,
+            fragment,
+            snapshot,
+        } => run_snapshot(
+            bless,
+            &fragment.unwrap_or_else(default_fragment),
+            &snapshot.unwrap_or_else(|| root.join(snapshot::SNAPSHOT)),
+        ),
+    }
+}
+
+/// One line, whatever the underlying error message looks like.
+fn one_line(text: impl std::fmt::Display) -> String {
+    text.to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Loads a YAML document, or says in one line why not.
+fn load(path: &Path) -> Result<Fragment, ExitCode> {
+    Fragment::load(path).map_err(|e| {
+        eprintln!("error: {}: {}", path.display(), one_line(&e.message));
+        ExitCode::from(UNUSABLE_INPUT)
+    })
+}
+
+fn report_errors(errors: &[SpecError]) {
+    for e in errors {
+        eprintln!("{}", one_line(e));
+    }
+}
+
+fn check(path: &Path) -> ExitCode {
+    let fragment = match load(path) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    match rules::check(&fragment) {
+        Ok(()) => {
+            println!(
+                "{}: all {} rules pass ({} operations)",
+                path.display(),
+                rules::RULES.len(),
+                rules::operations(&fragment.raw).len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            report_errors(&errors.0);
+            eprintln!("{}: {} problem(s)", path.display(), errors.0.len());
+            ExitCode::from(FOUND_PROBLEMS)
+        }
+    }
+}
+
+fn diff_upstream(fragment: &Path, upstream: &Path) -> ExitCode {
+    let (fragment, upstream) = match (load(fragment), load(upstream)) {
+        (Ok(f), Ok(u)) => (f, u),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let report = match diff::diff_upstream(&fragment, &upstream) {
+        Ok(r) => r,
+        Err(errors) => {
+            report_errors(&errors);
+            return ExitCode::from(UNUSABLE_INPUT);
+        }
+    };
+    for d in &report.differences {
+        println!("{d}");
+    }
+    for note in &report.notes {
+        println!("note: {note}");
+    }
+    let operations: Vec<_> = rules::operations(&fragment.raw)
+        .iter()
+        .filter_map(|op| op.value.get("operationId").and_then(|v| v.as_str()))
+        .map(str::to_string)
+        .collect();
+    println!(
+        "diff-upstream: {} drift, {} accepted deviation(s) in {} ({}) against {}",
+        report.count(Verdict::Drift),
+        report.count(Verdict::Accepted),
+        fragment.path.display(),
+        operations.join(", "),
+        upstream.path.display()
+    );
+    if report.has_drift() {
+        ExitCode::from(FOUND_PROBLEMS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn run_extract(
+    upstream: &Path,
+    operations: &[String],
+    keep: Option<&Path>,
+    output: Option<&Path>,
+) -> ExitCode {
+    let upstream_doc = match load(upstream) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let keep = match keep.map(load).transpose() {
+        Ok(k) => k,
+        Err(code) => return code,
+    };
+    let source = upstream.display().to_string();
+    let extracted = match extract::extract(&upstream_doc, operations, keep.as_ref(), &source) {
+        Ok(e) => e,
+        Err(errors) => {
+            report_errors(&errors.0);
+            return ExitCode::from(UNUSABLE_INPUT);
+        }
+    };
+    let yaml = match extracted.to_yaml(&source) {
+        Ok(y) => y,
+        Err(e) => {
+            eprintln!("error: cannot write the fragment as YAML: {}", one_line(e));
+            return ExitCode::from(UNUSABLE_INPUT);
+        }
+    };
+    let label = match output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &yaml) {
+                eprintln!("error: {}: {}", path.display(), one_line(e));
+                return ExitCode::from(UNUSABLE_INPUT);
+            }
+            path.to_path_buf()
+        }
+        None => {
+            print!("{yaml}");
+            PathBuf::from("<extracted>")
+        }
+    };
+    for note in &extracted.notes {
+        eprintln!("note: {}", one_line(note));
+    }
+    // Read back what was written, so that the YAML itself is what is checked.
+    let problems = match Fragment::parse(&label, &yaml) {
+        Ok(f) => rules::check(&f).err().map(|e| e.0).unwrap_or_default(),
+        Err(e) => vec![e],
+    };
+    if problems.is_empty() {
+        eprintln!(
+            "{}: extracted {} operation(s); all build rules pass",
+            label.display(),
+            operations.len()
+        );
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "{}: written, but it breaks build rules that need a decision by hand:",
+            label.display()
+        );
+        report_errors(&problems);
+        ExitCode::from(FOUND_PROBLEMS)
+    }
+}
+
+fn run_snapshot(bless: bool, fragment: &Path, snapshot_path: &Path) -> ExitCode {
+    let result = if bless {
+        snapshot::bless(fragment, snapshot_path).map(|changed| {
+            if changed {
+                println!(
+                    "{}: re-blessed from {}",
+                    snapshot_path.display(),
+                    fragment.display()
+                );
+            } else {
+                println!("{}: already up to date", snapshot_path.display());
+            }
+        })
+    } else {
+        snapshot::check(fragment, snapshot_path)
+            .map(|()| println!("{}: up to date", snapshot_path.display()))
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(SnapshotError::Mismatch(m)) => {
+            print!("{m}");
+            ExitCode::from(FOUND_PROBLEMS)
+        }
+        Err(SnapshotError::Spec(errors)) => {
+            if let Some(e) = errors
+                .0
+                .iter()
+                .find(|e| matches!(e.rule, "readable" | "yaml"))
+            {
+                eprintln!("error: {}: {}", e.file.display(), one_line(&e.message));
+                return ExitCode::from(UNUSABLE_INPUT);
+            }
+            report_errors(&errors.0);
+            ExitCode::from(FOUND_PROBLEMS)
+        }
+        Err(e @ SnapshotError::Io { .. }) => {
+            eprintln!("error: {}", one_line(e));
+            ExitCode::from(UNUSABLE_INPUT)
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The checked-in snapshot of the generated client (`clerk-actor-tokens/generated/client.rs`).
+//!
+//! It is byte for byte what `build.rs` writes into `OUT_DIR`, so a change of the fragment (or of
+//! the generation settings, or of progenitor) shows up in review as a diff of the Rust API, and the
+//! SDK can be compiled from it without progenitor (its `codegen` feature off). Build scripts never
+//! write into the source tree: only [`bless`], run on purpose, writes the snapshot.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::{SpecErrors, generate_from_file};
+
+/// The fragment, relative to the workspace root.
+pub const FRAGMENT: &str = "openapi/clerk-actor-tokens.yaml";
+/// The snapshot, relative to the workspace root.
+pub const SNAPSHOT: &str = "clerk-actor-tokens/generated/client.rs";
+/// The command that rewrites the snapshot from the fragment.
+pub const BLESS_COMMAND: &str = "cargo run -p build-support -- snapshot --bless";
+/// The same, through the snapshot test.
+pub const BLESS_TEST_COMMAND: &str =
+    "UPDATE_GENERATED=1 cargo test -p build-support --test generated";
+
+/// The workspace this crate was built in (the parent of its manifest directory).
+pub fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// Why the snapshot could not be confirmed.
+#[derive(Debug)]
+pub enum SnapshotError {
+    /// The fragment cannot be turned into code at all.
+    Spec(SpecErrors),
+    /// The snapshot cannot be read or written.
+    Io {
+        /// The snapshot file.
+        path: PathBuf,
+        /// What went wrong.
+        error: std::io::Error,
+    },
+    /// The snapshot differs from the generated code.
+    Mismatch(Mismatch),
+}
+
+impl fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SnapshotError::Spec(e) => write!(f, "{e}"),
+            SnapshotError::Io { path, error } => write!(f, "{}: {error}", path.display()),
+            SnapshotError::Mismatch(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for SnapshotError {}
+
+/// The snapshot and the generated code differ; displays as a unified diff with what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The snapshot file.
+    pub snapshot: PathBuf,
+    /// Unified diff from the snapshot (`-`) to the freshly generated code (`+`).
+    pub diff: String,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} is not what build.rs generates from {FRAGMENT}: the generated Rust API changed.\n\n\
+             {}\n\
+             If this change is intended, re-bless the snapshot and commit it:\n    {BLESS_COMMAND}\n\
+             (or: {BLESS_TEST_COMMAND})\n",
+            self.snapshot.display(),
+            self.diff
+        )
+    }
+}
+
+/// A unified diff from `snapshot` to `generated`, or `None` when they are equal.
+pub fn diff(snapshot: &str, generated: &str) -> Option<String> {
+    if snapshot == generated {
+        return None;
+    }
+    let text = similar::TextDiff::from_lines(snapshot, generated);
+    Some(
+        text.unified_diff()
+            .context_radius(3)
+            .header(
+                &format!("{SNAPSHOT} (checked in)"),
+                &format!("{SNAPSHOT} (generated from {FRAGMENT})"),
+            )
+            .to_string(),
+    )
+}
+
+/// Compares already generated code with the snapshot file (a missing file counts as empty).
+pub fn compare(generated: &str, snapshot: &Path) -> Result<(), SnapshotError> {
+    let current = match std::fs::read_to_string(snapshot) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(error) => {
+            return Err(SnapshotError::Io {
+                path: snapshot.to_path_buf(),
+                error,
+            });
+        }
+    };
+    match diff(&current, generated) {
+        None => Ok(()),
+        Some(diff) => Err(SnapshotError::Mismatch(Mismatch {
+            snapshot: snapshot.to_path_buf(),
+            diff,
+        })),
+    }
+}
+
+/// Generates from `fragment` exactly as `build.rs` does and compares with `snapshot`.
+pub fn check(fragment: &Path, snapshot: &Path) -> Result<(), SnapshotError> {
+    let generated = generate_from_file(fragment).map_err(SnapshotError::Spec)?;
+    compare(&generated, snapshot)
+}
+
+/// Rewrites `snapshot` from `fragment`; returns whether its content changed.
+pub fn bless(fragment: &Path, snapshot: &Path) -> Result<bool, SnapshotError> {
+    let generated = generate_from_file(fragment).map_err(SnapshotError::Spec)?;
+    if std::fs::read_to_string(snapshot).is_ok_and(|old| old == generated) {
+        return Ok(false);
+    }
+    let io = |error| SnapshotError::Io {
+        path: snapshot.to_path_buf(),
+        error,
+    };
+    if let Some(dir) = snapshot.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    std::fs::write(snapshot, generated).map_err(io)?;
+    Ok(true)
+}

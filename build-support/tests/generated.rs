@@ -1,0 +1,102 @@
+//! The checked-in `clerk-actor-tokens/generated/client.rs` is exactly what `build.rs` generates.
+//!
+//! When the fragment (or the generator) changes, this fails with a unified diff of the Rust API and
+//! the command that re-blesses the snapshot:
+//!
+//! ```text
+//! UPDATE_GENERATED=1 cargo test -p build-support --test generated
+//! ```
+//! (or `cargo run -p build-support -- snapshot --bless`).
+
+mod common;
+
+use build_support::generate_from_file;
+use build_support::snapshot::{self, SnapshotError};
+
+#[test]
+fn the_snapshot_is_what_build_rs_generates() {
+    let root = snapshot::workspace_root();
+    let fragment = root.join(snapshot::FRAGMENT);
+    let snapshot_path = root.join(snapshot::SNAPSHOT);
+    if std::env::var_os("UPDATE_GENERATED").is_some() {
+        let changed = snapshot::bless(&fragment, &snapshot_path).unwrap_or_else(|e| panic!("{e}"));
+        eprintln!(
+            "{}: {}",
+            snapshot_path.display(),
+            if changed {
+                "re-blessed"
+            } else {
+                "already up to date"
+            }
+        );
+        return;
+    }
+    // `build.rs` calls `build_script`, which writes exactly this string into OUT_DIR.
+    let generated = generate_from_file(&fragment).unwrap_or_else(|e| panic!("{e}"));
+    if let Err(e) = snapshot::compare(&generated, &snapshot_path) {
+        panic!("\n{e}");
+    }
+}
+
+/// Changing one field of the fragment makes the check fail with a readable Rust diff, until the
+/// snapshot is re-blessed.
+#[test]
+fn changing_one_field_fails_with_a_rust_diff_until_re_blessed() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(common::fragment_path()).unwrap();
+    // The one `format: int64` that `created_at` has.
+    let needle = "        created_at:\n          type: integer\n          format: int64\n";
+    assert_eq!(original.matches(needle).count(), 1);
+    let changed = original.replace(
+        needle,
+        "        created_at:\n          type: integer\n          format: int32\n",
+    );
+    // Same file name, so the generated header is the same.
+    let fragment = common::write(dir.path(), "clerk-actor-tokens.yaml", &changed);
+    let snapshot_copy = dir.path().join("client.rs");
+    std::fs::copy(
+        snapshot::workspace_root().join(snapshot::SNAPSHOT),
+        &snapshot_copy,
+    )
+    .unwrap();
+
+    let Err(SnapshotError::Mismatch(mismatch)) = snapshot::check(&fragment, &snapshot_copy) else {
+        panic!("a changed field must not match the snapshot");
+    };
+    let removed: Vec<_> = mismatch
+        .diff
+        .lines()
+        .filter(|l| l.starts_with('-') && !l.starts_with("---"))
+        .collect();
+    let added: Vec<_> = mismatch
+        .diff
+        .lines()
+        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+        .collect();
+    assert_eq!(removed, ["-        pub created_at: i64,"], "{mismatch}");
+    assert_eq!(added, ["+        pub created_at: i32,"], "{mismatch}");
+    let message = mismatch.to_string();
+    assert!(message.contains("@@ "), "a unified diff: {message}");
+    assert!(message.contains(snapshot::BLESS_COMMAND), "{message}");
+    assert!(message.contains(snapshot::BLESS_TEST_COMMAND), "{message}");
+
+    assert!(snapshot::bless(&fragment, &snapshot_copy).unwrap());
+    snapshot::check(&fragment, &snapshot_copy).expect("re-blessed");
+    assert!(!snapshot::bless(&fragment, &snapshot_copy).unwrap());
+}
+
+#[test]
+fn a_fragment_that_breaks_a_rule_is_reported_not_diffed() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(common::fragment_path()).unwrap();
+    let fragment = common::write(
+        dir.path(),
+        "clerk-actor-tokens.yaml",
+        &original.replace("openapi: 3.0.3", "openapi: 3.1.0"),
+    );
+    let result = snapshot::check(&fragment, &dir.path().join("client.rs"));
+    let Err(SnapshotError::Spec(errors)) = result else {
+        panic!("expected rule errors, got {result:?}");
+    };
+    assert_eq!(errors.0[0].rule, "openapi-version");
+}
