@@ -1,0 +1,314 @@
+//! The built `clerk-actor-tokens` binary against the fake: output, exit codes, configuration,
+//! the `fake` command's startup line and clean stop, and `demo`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use clerk_actor_tokens::Status;
+use clerk_actor_tokens_fake::{FakeClerk, Fault, StatusCode, Target};
+
+const BIN: &str = env!("CARGO_BIN_EXE_clerk-actor-tokens");
+const KEY: &str = "sk_test_CLI_SECRET_VALUE";
+
+/// The binary with a clean environment pointed at `fake`.
+fn cli(fake: &FakeClerk) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env_remove("RUST_LOG")
+        .env("CLERK_SECRET_KEY", KEY)
+        .env("CLERK_API_URL", fake.base_url());
+    command
+}
+
+fn run(command: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().unwrap();
+    let stdout = String::from_utf8(stdout).unwrap();
+    let stderr = String::from_utf8(stderr).unwrap();
+    assert!(
+        !stdout.contains(KEY) && !stderr.contains(KEY),
+        "the key was printed"
+    );
+    (status.code().unwrap_or(-1), stdout, stderr)
+}
+
+/// A failure: the exit code, and exactly one line on stderr.
+fn fails(command: &mut Command, code: i32) -> String {
+    let (status, stdout, stderr) = run(command);
+    assert_eq!(status, code, "stdout: {stdout}\nstderr: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line expected: {stderr:?}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    stderr
+}
+
+#[test]
+fn create_prints_the_url_the_id_and_the_revoke_command() {
+    let fake = FakeClerk::start_blocking().unwrap();
+    let (status, stdout, stderr) = run(cli(&fake).args([
+        "create",
+        "--user",
+        "user_1",
+        "--actor",
+        "user_admin",
+        "--claim",
+        "reason=ticket 4411",
+        "--claim",
+        "team=support",
+        "--expires-in",
+        "10m",
+        "--session-max",
+        "15m",
+    ]));
+    assert_eq!(status, 0, "{stderr}");
+    let tokens = fake.tokens();
+    assert_eq!(tokens.len(), 1);
+    let t = &tokens[0];
+    assert!(stdout.contains(t.url.expose()), "{stdout}");
+    assert!(
+        stdout.contains(&format!("Actor token id: {} (pending)", t.id)),
+        "{stdout}"
+    );
+    assert!(stdout.contains("expires in 10m"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("  clerk-actor-tokens revoke {}\n", t.id)),
+        "{stdout}"
+    );
+    assert_eq!(t.actor["reason"], "ticket 4411");
+    assert_eq!(t.actor["team"], "support");
+    assert_eq!(t.expires_at - t.created_at, 600_000);
+    assert_eq!(t.session_max_duration, Duration::from_secs(900));
+
+    // The printed command works as printed.
+    let (status, stdout, _) = run(cli(&fake).args(["revoke", &t.id]));
+    assert_eq!(status, 0);
+    assert_eq!(
+        stdout,
+        format!("Revoked actor token {} (status: revoked)\n", t.id)
+    );
+    assert_eq!(fake.token(&t.id).unwrap().status, Status::Revoked);
+}
+
+#[test]
+fn json_output_is_the_actor_token() {
+    let fake = FakeClerk::start_blocking().unwrap();
+    let (status, stdout, _) =
+        run(cli(&fake).args(["create", "--user", "u", "--actor", "a", "--json"]));
+    assert_eq!(status, 0);
+    let token: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(token["status"], "pending");
+    assert_eq!(token["actor"]["sub"], "a");
+    assert!(token["token"].is_string() && token["url"].is_string());
+    let id = token["id"].as_str().unwrap();
+    let (status, stdout, _) = run(cli(&fake).args(["revoke", id, "--json"]));
+    assert_eq!(status, 0);
+    let revoked: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(revoked["status"], "revoked");
+    assert!(revoked.get("url").is_none());
+}
+
+#[test]
+fn clerk_refusals_have_distinct_exit_codes() {
+    let fake = FakeClerk::start_blocking().unwrap();
+    let create = ["create", "--user", "u", "--actor", "a"];
+    // Not found: 4.
+    let line = fails(cli(&fake).args(["revoke", "act_nope"]), 4);
+    assert!(line.contains("resource_not_found"), "{line}");
+    // Refused (already revoked): 1.
+    run(cli(&fake).args(create));
+    let id = fake.tokens()[0].id.clone();
+    run(cli(&fake).args(["revoke", &id]));
+    let line = fails(cli(&fake).args(["revoke", &id]), 1);
+    assert!(line.contains("actor_token_cannot_be_revoked"), "{line}");
+    // Rejected key: 3, and the key is not printed (checked in `run`).
+    fake.inject(Fault::status(StatusCode::UNAUTHORIZED).on(Target::Create));
+    let line = fails(cli(&fake).args(create), 3);
+    assert!(line.contains("401"), "{line}");
+    // Rate limited (429 on every attempt) and quota: 5.
+    fake.inject(
+        Fault::status(StatusCode::TOO_MANY_REQUESTS)
+            .retry_after(Duration::ZERO)
+            .on(Target::Create)
+            .times(3),
+    );
+    fails(cli(&fake).args(create), 5);
+    fake.set_monthly_quota(Some(0));
+    let line = fails(cli(&fake).args(create), 5);
+    assert!(line.contains("impersonation_limit_exceeded"), "{line}");
+    fake.set_monthly_quota(None);
+    // Plan: 1.
+    fake.set_impersonation_enabled(false);
+    fails(cli(&fake).args(create), 1);
+    fake.set_impersonation_enabled(true);
+    // Lost answer on create: 7 (ambiguous), and the message says why it was not retried.
+    fake.inject(Fault::status(StatusCode::BAD_GATEWAY).on(Target::Create));
+    let line = fails(cli(&fake).args(create), 7);
+    assert!(line.contains("may or may not"), "{line}");
+}
+
+#[test]
+fn configuration_and_usage_failures() {
+    let fake = FakeClerk::start_blocking().unwrap();
+    let create = ["create", "--user", "u", "--actor", "a"];
+    // No key at all: 3, pointing at the variable.
+    let line = fails(cli(&fake).env_remove("CLERK_SECRET_KEY").args(create), 3);
+    assert!(line.contains("CLERK_SECRET_KEY"), "{line}");
+    // Malformed key: 3.
+    fails(
+        cli(&fake)
+            .env("CLERK_SECRET_KEY", "pk_test_CLI_SECRET_VALUE")
+            .args(create),
+        3,
+    );
+    // Usage: 2.
+    fails(cli(&fake).args(["create", "--user", "u"]), 2);
+    fails(
+        cli(&fake).args([
+            "create",
+            "--user",
+            "u",
+            "--actor",
+            "a",
+            "--expires-in",
+            "10 parsecs",
+        ]),
+        2,
+    );
+    fails(
+        cli(&fake).args(["create", "--user", "u", "--actor", "a", "--claim", "sub=x"]),
+        2,
+    );
+    fails(cli(&fake).args(["create", "--user", "", "--actor", "a"]), 2);
+    fails(cli(&fake).args(["revoke", "../x"]), 2);
+    fails(
+        cli(&fake).args(["--api-url", "ftp://x", "revoke", "act_1"]),
+        2,
+    );
+    fails(Command::new(BIN).arg("frobnicate"), 2);
+    // Nothing listening: 6.
+    let line = fails(
+        cli(&fake)
+            .env("CLERK_API_URL", "http://127.0.0.1:1")
+            .args(create),
+        6,
+    );
+    assert!(line.contains("connect"), "{line}");
+    assert_eq!(fake.token_count(), 0);
+}
+
+#[test]
+fn a_key_file_and_the_api_url_flag_replace_the_environment() {
+    let fake = FakeClerk::start_blocking().unwrap();
+    let dir = std::env::temp_dir().join(format!("clerk-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("key");
+    std::fs::write(&key_file, format!("{KEY}\n")).unwrap();
+    let (status, stdout, stderr) = run(Command::new(BIN)
+        .env_remove("CLERK_SECRET_KEY")
+        .env("CLERK_API_URL", "http://127.0.0.1:1")
+        .args([
+            "create",
+            "--user",
+            "u",
+            "--actor",
+            "a",
+            "--api-url",
+            fake.base_url(),
+            "--secret-key-file",
+        ])
+        .arg(&key_file));
+    assert_eq!(status, 0, "{stderr}");
+    let id = &fake.tokens()[0].id;
+    let expected = format!(
+        "clerk-actor-tokens revoke {id} --api-url {} --secret-key-file {}",
+        fake.base_url(),
+        key_file.display()
+    );
+    assert!(stdout.contains(&expected), "{stdout}");
+    let missing = fails(
+        Command::new(BIN)
+            .args(["revoke", "act_1", "--secret-key-file"])
+            .arg(dir.join("nope")),
+        3,
+    );
+    assert!(
+        missing.contains("cannot read the secret key file"),
+        "{missing}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn rust_log_turns_on_the_sdk_tracing() {
+    let fake = FakeClerk::start_blocking().unwrap();
+    let (status, _, stderr) = run(cli(&fake)
+        .env("RUST_LOG", "clerk_actor_tokens=debug")
+        .args(["revoke", "act_nope"]));
+    assert_eq!(status, 4);
+    assert!(stderr.contains("RevokeActorToken"), "{stderr}");
+    let (_, _, quiet) = run(cli(&fake).args(["revoke", "act_nope"]));
+    assert!(!quiet.contains("RevokeActorToken"), "{quiet}");
+}
+
+#[test]
+fn demo_runs_the_whole_flow_offline() {
+    let (status, stdout, stderr) = run(Command::new(BIN)
+        .env_remove("CLERK_SECRET_KEY")
+        .env_remove("CLERK_API_URL")
+        .arg("demo"));
+    assert_eq!(status, 0, "{stderr}");
+    for expected in [
+        "1. Create an actor token",
+        "status: pending",
+        "HTTP 200: signed in as",
+        "the token is now accepted",
+        "Opening it a second time: HTTP 400",
+        "actor_token_cannot_be_revoked",
+        "is now revoked",
+        "HTTP 400 actor_token_revoked",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} missing:\n{stdout}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn fake_announces_its_port_serves_and_stops_on_sigterm() {
+    let mut child = Command::new(BIN)
+        .args(["fake", "--port", "0", "--host", "127.0.0.1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let base = first
+        .strip_prefix("listening on ")
+        .and_then(|rest| rest.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_string();
+    assert!(
+        base.starts_with("http://127.0.0.1:") && base.ends_with("/v1"),
+        "{base}"
+    );
+
+    let (status, stdout, stderr) = run(Command::new(BIN)
+        .env("CLERK_SECRET_KEY", KEY)
+        .env("CLERK_API_URL", &base)
+        .args(["create", "--user", "u", "--actor", "a", "--json"]));
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("\"pending\""));
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+}
