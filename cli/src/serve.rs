@@ -8,6 +8,8 @@ use crate::failure::{Failure, Kind};
 use crate::tokens::print;
 
 pub async fn run(args: FakeArgs) -> Result<(), Failure> {
+    // Handlers go in before the line is printed: a script may signal as soon as it reads it.
+    let stop = Stop::install();
     let fake = FakeClerk::builder()
         .host(args.host)
         .port(args.port)
@@ -20,23 +22,40 @@ pub async fn run(args: FakeArgs) -> Result<(), Failure> {
         "fake Clerk API: any sk_test_... key is accepted; controls under {}; Ctrl-C stops it",
         clerk_actor_tokens_fake::CONTROL_PREFIX
     );
-    stopped().await;
+    stop.wait().await;
     fake.stop().await;
     Ok(())
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-async fn stopped() {
+/// Ctrl-C (SIGINT) or SIGTERM, registered when installed.
+struct Stop {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Stop {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = signal(SignalKind::interrupt())
+                .and_then(|int| Ok((int, signal(SignalKind::terminate())?)))
+                .ok();
+            Self { signals }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut int, mut term)) = self.signals {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = int.recv() => {}
                 _ = term.recv() => {}
             }
             return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }
