@@ -40,12 +40,49 @@ impl Extracted {
     /// The fragment as YAML, with a header comment saying where it came from.
     pub fn to_yaml(&self, source: &str) -> Result<String, String> {
         let body = serde_norway::to_string(&self.doc).map_err(|e| e.to_string())?;
+        let body = quote_dates(&body);
         Ok(format!(
             "# Extracted by `cargo run -p build-support -- extract` from {source}.\n\
              # Structure only: add descriptions by hand. `x-local-deviations` lists every place where\n\
              # this file differs from Clerk's spec, with Clerk's value; `diff-upstream` checks them.\n{body}"
         ))
     }
+}
+
+/// Quotes plain scalars that look like dates (`2026-05-12`): YAML 1.2 (serde_norway, openapiv3)
+/// reads them as strings, but YAML 1.1 readers such as PyYAML turn them into dates, and Clerk's
+/// API versions are exactly such strings.
+fn quote_dates(yaml: &str) -> String {
+    let is_date = |v: &str| {
+        v.len() == 10
+            && v.char_indices().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    c == '-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            })
+    };
+    let mut out = String::with_capacity(yaml.len() + 16);
+    for line in yaml.lines() {
+        let split = line.rfind(": ").map(|i| i + 2).or_else(|| {
+            let trimmed = line.trim_start();
+            trimmed
+                .starts_with("- ")
+                .then(|| line.len() - trimmed.len() + 2)
+        });
+        match split {
+            Some(at) if is_date(&line[at..]) => {
+                out.push_str(&line[..at]);
+                out.push('\'');
+                out.push_str(&line[at..]);
+                out.push('\'');
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// Builds a fragment with the operations named in `operation_ids` (in that order) from `upstream`.
@@ -136,7 +173,7 @@ pub fn extract(
         let list = records.iter().map(Deviation::to_value).collect();
         insert_after(&mut doc, "x-upstream", deviations::KEY, Value::Array(list));
         for r in &records {
-            notes.push(format!("deviation at {}: {}", r.pointer, r.reason));
+            notes.push(format!("recorded deviation at {}", r.pointer));
         }
     }
     Ok(Extracted { doc, notes })
@@ -409,4 +446,18 @@ fn insert_after(doc: &mut Value, after: &str, key: &str, value: Value) {
         .position(|k| k == after)
         .map_or(map.len(), |i| i + 1);
     map.shift_insert(at, key.to_string(), value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_like_scalars_are_quoted_and_nothing_else_changes() {
+        let yaml = "info:\n  version: 2026-05-12\n  title: a: 2026-05-12x\nlist:\n- 2026-05-12\n- '3600'\n";
+        assert_eq!(
+            quote_dates(yaml),
+            "info:\n  version: '2026-05-12'\n  title: a: 2026-05-12x\nlist:\n- '2026-05-12'\n- '3600'\n"
+        );
+    }
 }

@@ -27,6 +27,7 @@ fn write_and_generate(extracted: &Extracted) -> (Fragment, String) {
     let dir = tempfile::tempdir().unwrap();
     let yaml = extracted.to_yaml("clerk-bapi.yml").unwrap();
     let path = common::write(dir.path(), "clerk-actor-tokens.yaml", &yaml);
+    assert!(yaml.contains("  version: '2026-05-12'\n"), "{yaml}");
     let fragment = Fragment::load(&path).unwrap();
     assert_eq!(
         fragment.raw, extracted.doc,
