@@ -66,21 +66,32 @@ where
     let deadline_after = options.deadline.unwrap_or(shared.timeouts.deadline);
     let started = Instant::now();
     let deadline = started + deadline_after;
+    // One span per call, one child span per attempt: recording a field twice on one span makes
+    // subscribers print it twice, so each attempt's status and trace id live on its own span and
+    // the call span gets the final values once, when it ends.
     let span = tracing::info_span!(
         "clerk.actor_tokens",
         operation = op.id(),
-        attempt = tracing::field::Empty,
+        attempts = tracing::field::Empty,
         http.status = tracing::field::Empty,
         clerk.trace_id = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
     );
+    let mut last_seen = AttemptRecord::default();
+    let mut attempts_made = 0;
     let record: SharedRecord = Arc::new(Mutex::new(AttemptRecord::default()));
     let result = async {
         let mut attempt: u32 = 0;
         let mut waited = Duration::ZERO;
         loop {
             attempt += 1;
-            tracing::Span::current().record("attempt", attempt);
+            attempts_made = attempt;
+            let attempt_span = tracing::debug_span!(
+                "attempt",
+                attempt,
+                http.status = tracing::field::Empty,
+                clerk.trace_id = tracing::field::Empty,
+            );
             if let Ok(mut r) = record.lock() {
                 *r = AttemptRecord::default();
             }
@@ -91,9 +102,15 @@ where
             } else {
                 TimeoutKind::Attempt
             };
-            let outcome =
-                tokio::time::timeout(limit, ATTEMPT.scope(record.clone(), attempt_once())).await;
+            let outcome = tokio::time::timeout(
+                limit,
+                ATTEMPT
+                    .scope(record.clone(), attempt_once())
+                    .instrument(attempt_span),
+            )
+            .await;
             let seen = record.lock().map(|r| r.clone()).unwrap_or_default();
+            last_seen = seen.clone();
             let next = match outcome {
                 Ok(Ok(value)) => return Ok(ActorToken::from(value.into_inner())),
                 Ok(Err(e)) => classify(
@@ -149,7 +166,18 @@ where
     }
     .instrument(span.clone())
     .await;
+    span.record("attempts", attempts_made);
+    if let Some(status) = last_seen.status {
+        span.record("http.status", status.as_u16());
+    }
+    if let Some(trace) = &last_seen.trace_id {
+        span.record("clerk.trace_id", trace.as_str());
+    }
     span.record("duration_ms", started.elapsed().as_millis() as u64);
+    span.in_scope(|| match &result {
+        Ok(_) => tracing::debug!(attempts = attempts_made, "actor token call succeeded"),
+        Err(e) => tracing::debug!(attempts = attempts_made, error = %e, "actor token call failed"),
+    });
     result
 }
 

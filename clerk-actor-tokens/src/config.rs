@@ -204,9 +204,12 @@ impl ClerkBuilder {
         }
     }
 
-    /// Starts from `CLERK_SECRET_KEY` and `CLERK_API_URL`; the key is checked by [`Self::build`].
+    /// Starts from `CLERK_SECRET_KEY` and `CLERK_API_URL` (both optional here); the key is
+    /// checked by [`Self::build`], which reports a missing one as
+    /// [`ConfigError::MissingSecretKey`] naming `CLERK_SECRET_KEY`. Setting a key or provider on
+    /// the returned builder replaces the variable's.
     ///
-    /// Fails when `CLERK_SECRET_KEY` is unset or empty, or a variable is not unicode.
+    /// Fails only when a variable is set but not unicode.
     pub fn from_env() -> Result<Self, Error> {
         Self::from_lookup(|name| std::env::var_os(name))
     }
@@ -223,11 +226,9 @@ impl ClerkBuilder {
                     .map_err(|_| ConfigError::InvalidEnv { var }),
             }
         };
-        let key = read(SECRET_KEY_ENV)?.ok_or(ConfigError::MissingSecretKey {
-            var: SECRET_KEY_ENV,
-        })?;
         let mut builder = Self::new();
-        builder.key = Some((Secret::new(key), SECRET_KEY_ENV.to_string()));
+        builder.key =
+            read(SECRET_KEY_ENV)?.map(|key| (Secret::new(key), SECRET_KEY_ENV.to_string()));
         builder.api_url = read(API_URL_ENV)?;
         Ok(builder)
     }
@@ -471,13 +472,27 @@ mod tests {
 
     #[test]
     fn from_lookup_reports_missing_and_empty_keys() {
-        let err = ClerkBuilder::from_lookup(|_| None).unwrap_err();
+        let err = ClerkBuilder::from_lookup(|_| None)
+            .unwrap()
+            .build()
+            .unwrap_err();
         assert!(err.to_string().contains("CLERK_SECRET_KEY"), "{err}");
-        let err = ClerkBuilder::from_lookup(|_| Some("  ".into())).unwrap_err();
+        let err = ClerkBuilder::from_lookup(|_| Some("  ".into()))
+            .unwrap()
+            .build()
+            .unwrap_err();
         assert!(matches!(
             err,
             Error::Config(ConfigError::MissingSecretKey { .. })
         ));
+        // A key set on the builder replaces a missing variable.
+        let url = |name: &str| (name == API_URL_ENV).then(|| "http://127.0.0.1:1".into());
+        let clerk = ClerkBuilder::from_lookup(url)
+            .unwrap()
+            .secret_key("sk_test_x")
+            .build()
+            .unwrap();
+        assert_eq!(clerk.base_url(), "http://127.0.0.1:1/v1");
     }
 
     #[test]
