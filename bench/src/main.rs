@@ -28,6 +28,15 @@ struct Args {
     /// Seconds of each load phase against the fake.
     #[arg(long, default_value_t = 10)]
     load_seconds: u64,
+    /// Run only these sections (1 overhead, 2 fake, 3 build); all when not given.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<u8>,
+    /// Profiling aid: run only client a (SDK), b (generated) or c (raw) for sequential pairs.
+    #[arg(long, value_parser = ["a", "b", "c"])]
+    profile_client: Option<String>,
+    /// Sequential create+revoke pairs of `--profile-client`.
+    #[arg(long, default_value_t = 20_000)]
+    profile_pairs: usize,
 }
 
 fn main() -> ExitCode {
@@ -36,12 +45,34 @@ fn main() -> ExitCode {
         "clerk-actor-tokens benchmarks (release build; {} CPUs)",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
+    if let Some(client) = &args.profile_client {
+        let letter = client.chars().next().unwrap_or('c');
+        runtime.block_on(overhead::profile(letter, args.profile_pairs));
+        return ExitCode::SUCCESS;
+    }
+    let wanted = |n: u8| args.only.is_empty() || args.only.contains(&n);
+    let mut ok = true;
+    if wanted(1) {
+        overhead_section(&args, &runtime);
+    }
+    if wanted(2) {
+        ok &= fake_section(&args, &runtime);
+    }
+    if wanted(3) {
+        ok &= build_section(&args);
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
 
+fn overhead_section(args: &Args, runtime: &tokio::runtime::Runtime) {
     println!("\n== 1. Client overhead: SDK facade (A) vs generated client (B) vs raw reqwest (C)");
     let sizes = if args.quick {
         overhead::Sizes {
@@ -59,28 +90,33 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(overhead::run(sizes));
+}
 
+fn fake_section(args: &Args, runtime: &tokio::runtime::Runtime) -> bool {
     println!("\n== 2. The fake server under load (the CLI's `fake` command, its own process)");
     let load = Duration::from_secs(if args.quick { 2 } else { args.load_seconds });
     let built = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["build", "--release", "-q", "-p", "clerk-actor-tokens-cli"])
         .current_dir(build_cost::workspace_root())
         .status();
-    let mut failed = false;
     match built {
-        Ok(s) if s.success() => {
-            if let Err(e) = runtime.block_on(fake_load::run(32, load)) {
+        Ok(s) if s.success() => match runtime.block_on(fake_load::run(32, load)) {
+            Ok(()) => true,
+            Err(e) => {
                 println!("  failed: {e}");
-                failed = true;
+                false
             }
-        }
+        },
         other => {
             println!("  failed: could not build the CLI: {other:?}");
-            failed = true;
+            false
         }
     }
+}
 
+fn build_section(args: &Args) -> bool {
     println!("\n== 3. Build cost");
+    let mut ok = true;
     match build_cost::generation_time(30) {
         Ok((median, max)) => println!(
             "  generation (build_support::generate_from_file, what build.rs runs): median {:.1} ms, max {:.1} ms over 30 runs (target < 100 ms)",
@@ -89,7 +125,7 @@ fn main() -> ExitCode {
         ),
         Err(e) => {
             println!("  generation failed: {e}");
-            failed = true;
+            ok = false;
         }
     }
     match build_cost::noop_build_reruns_build_script() {
@@ -98,38 +134,37 @@ fn main() -> ExitCode {
         }
         Ok(true) => {
             println!("  no-op `cargo build -p clerk-actor-tokens`: the build script RERAN");
-            failed = true;
+            ok = false;
         }
         Err(e) => {
             println!("  no-op build check failed: {e}");
-            failed = true;
+            ok = false;
         }
     }
     if args.skip_clean_build {
         println!("  clean builds skipped (--skip-clean-build)");
-    } else {
-        for (name, extra) in [
-            ("with build-time generation (default features)", &[][..]),
-            (
-                "from the checked-in snapshot (--no-default-features)",
-                &["--no-default-features"][..],
+        return ok;
+    }
+    for (name, extra) in [
+        ("with build-time generation (default features)", &[][..]),
+        (
+            "from the checked-in snapshot (--no-default-features)",
+            &["--no-default-features"][..],
+        ),
+    ] {
+        match build_cost::clean_build(extra) {
+            Ok(t) => println!(
+                "  clean debug build of the SDK crate {name}: {:.1} s",
+                t.as_secs_f64()
             ),
-        ] {
-            match build_cost::clean_build(extra) {
-                Ok(t) => println!(
-                    "  clean debug build of the SDK crate {name}: {:.1} s",
-                    t.as_secs_f64()
-                ),
-                Err(e) => println!(
+            Err(e) => {
+                println!(
                     "  clean build {name} failed: {}",
                     e.lines().next().unwrap_or_default()
-                ),
+                );
+                ok = false;
             }
         }
     }
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    ok
 }

@@ -262,9 +262,7 @@ async fn concurrent(clients: &Arc<Clients>, kind: Kind, calls: usize, width: usi
     }
 }
 
-/// Runs the section and prints its tables; returns the median SDK/raw time ratios
-/// (sequential, concurrent).
-pub async fn run(sizes: Sizes) -> (f64, f64) {
+async fn clients() -> Arc<Clients> {
     let addr = start_server().await;
     let base = format!("http://{addr}/v1");
     let http = clerk_actor_tokens::http_client_builder()
@@ -280,7 +278,26 @@ pub async fn run(sizes: Sizes) -> (f64, f64) {
         .retry_policy(RetryPolicy::default())
         .build()
         .expect("sdk client");
-    let clients = Arc::new(Clients { sdk, http, base });
+    Arc::new(Clients { sdk, http, base })
+}
+
+/// Only client `letter` (a, b or c), `pairs` sequential create+revoke pairs: for profilers
+/// (`perf stat`, `valgrind --tool=callgrind`), which need one client per process.
+pub async fn profile(letter: char, pairs: usize) {
+    let kind = match letter {
+        'a' => Kind::Sdk,
+        'b' => Kind::Generated,
+        _ => Kind::Raw,
+    };
+    let clients = clients().await;
+    let run = sequential(&clients, kind, pairs).await;
+    println!("  {}: {:.0} calls/s", kind.name(), run.calls_per_sec());
+}
+
+/// Runs the section and prints its tables; returns the median SDK/raw time ratios
+/// (sequential, concurrent).
+pub async fn run(sizes: Sizes) -> (f64, f64) {
+    let clients = clients().await;
 
     // Warm-up: connections, allocator, branch predictors.
     for kind in [Kind::Sdk, Kind::Generated, Kind::Raw] {

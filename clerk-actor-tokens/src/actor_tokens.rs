@@ -176,18 +176,15 @@ impl<'c> IntoFuture for RevokeActorToken<'c> {
 /// but leaves `.`, `..` and `\` alone, and the URL parser then normalises `..` away: an id of `..`
 /// would be sent to `/v1/revoke`.
 pub(crate) fn check_actor_token_id(id: &str) -> Result<(), InputError> {
-    let reason = if id.is_empty() {
-        Some("it is empty")
-    } else if id == "." || id == ".." {
-        Some("it is a relative path segment")
-    } else if id.contains(['/', '\\']) {
-        Some("it contains a path separator")
-    } else if id.chars().any(char::is_whitespace) {
-        Some("it contains whitespace")
-    } else if id.chars().any(char::is_control) {
-        Some("it contains a control character")
-    } else {
-        None
+    let reason = match id {
+        "" => Some("it is empty"),
+        "." | ".." => Some("it is a relative path segment"),
+        _ => id.chars().find_map(|c| match c {
+            '/' | '\\' => Some("it contains a path separator"),
+            c if c.is_whitespace() => Some("it contains whitespace"),
+            c if c.is_control() => Some("it contains a control character"),
+            _ => None,
+        }),
     };
     match reason {
         Some(reason) => Err(InputError::InvalidActorTokenId {
