@@ -4,7 +4,7 @@
 //! builds much faster for the same TLS 1.2/1.3 cipher suites: a clean build of reqwest (json,
 //! stream) took 38.6 s / 39.7 s wall (54 s CPU) with aws-lc-rs and 24.1 s / 25.2 s (38 s CPU) with
 //! ring on the project's 2-core machine (2026-11-28), about 14 s saved. Certificates are checked
-//! against the //! platform's trust store (rustls-platform-verifier), as reqwest does by default.
+//! against the platform's trust store (rustls-platform-verifier), as reqwest does by default.
 
 use std::sync::Arc;
 use std::time::Duration;
