@@ -1,8 +1,8 @@
 //! One call: attempts, the per-operation retry rules, time limits, the mapping of the generated
 //! client's errors onto [`Error`], and the tracing span.
 
+use std::cell::RefCell;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use progenitor_client::ResponseValue;
@@ -15,7 +15,7 @@ use crate::error::{
 use crate::model::ActorToken;
 use crate::raw::{self, types as wire};
 use crate::retry::RetryPolicy;
-use crate::transport::{ATTEMPT, AttemptRecord, SharedRecord};
+use crate::transport::{ATTEMPT, AttemptRecord};
 
 /// The two operations and what each may safely retry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,7 +79,6 @@ where
     );
     let mut last_seen = AttemptRecord::default();
     let mut attempts_made = 0;
-    let record: SharedRecord = Arc::new(Mutex::new(AttemptRecord::default()));
     let result = async {
         let mut attempt: u32 = 0;
         let mut waited = Duration::ZERO;
@@ -99,18 +98,16 @@ where
             } else {
                 TimeoutKind::Attempt
             };
-            // Boxed so that the three wrappers below move a pointer, not the generated
-            // future (about 1.6 KB); moving it was the largest part of the facade's cost.
-            let outcome = tokio::time::timeout(
-                limit,
-                ATTEMPT
-                    .scope(record.clone(), Box::pin(attempt_once()))
-                    .instrument(attempt_span),
-            )
-            .await;
-            let seen = record
-                .lock()
-                .map(|mut r| std::mem::take(&mut *r))
+            let attempt_future = ATTEMPT.scope(
+                RefCell::new(AttemptRecord::default()),
+                attempt_once().instrument(attempt_span),
+            );
+            let mut attempt_future = std::pin::pin!(attempt_future);
+            let outcome = tokio::time::timeout(limit, attempt_future.as_mut()).await;
+            let seen = attempt_future
+                .as_mut()
+                .take_value()
+                .map(RefCell::into_inner)
                 .unwrap_or_default();
             let next = match outcome {
                 Ok(Ok(value)) => {

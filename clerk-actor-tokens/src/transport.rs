@@ -3,8 +3,9 @@
 //! credentials, Clerk's headers, the response size cap, and a per-attempt record that the retry
 //! loop reads (status, trace id, `Retry-After`).
 
+use std::cell::RefCell;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -91,9 +92,10 @@ impl fmt::Debug for Transport {
     }
 }
 
-/// What one attempt saw, for the retry loop and for errors. Shared between the call (which
-/// creates it) and the hooks (which fill it) through a task-local, because progenitor's hooks
-/// have no per-call parameter.
+/// What one attempt saw, for the retry loop and for errors. The call moves a fresh record into
+/// a task-local scope around the attempt, the hooks fill it, and the call takes it back out
+/// afterwards: progenitor's hooks have no per-call parameter, and this needs no lock or
+/// allocation.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct AttemptRecord {
     pub status: Option<http::StatusCode>,
@@ -103,18 +105,12 @@ pub(crate) struct AttemptRecord {
     pub hook_error: Option<ConfigError>,
 }
 
-pub(crate) type SharedRecord = Arc<Mutex<AttemptRecord>>;
-
 tokio::task_local! {
-    pub(crate) static ATTEMPT: SharedRecord;
+    pub(crate) static ATTEMPT: RefCell<AttemptRecord>;
 }
 
 fn with_record(f: impl FnOnce(&mut AttemptRecord)) {
-    let _ = ATTEMPT.try_with(|record| {
-        if let Ok(mut record) = record.lock() {
-            f(&mut record);
-        }
-    });
+    let _ = ATTEMPT.try_with(|record| f(&mut record.borrow_mut()));
 }
 
 /// Reads Clerk's trace id from the headers (`Clerk-Trace-Id`, else Cloudflare's `cf-ray`).

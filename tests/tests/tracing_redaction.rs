@@ -81,7 +81,10 @@ async fn tracing_records_the_call_but_no_secret() {
     assert!(log.contains("retrying"), "retries are logged: {log}");
     assert!(log.contains("attempt=2"), "{log}");
     assert!(log.contains("attempts=2"), "the call span sums up: {log}");
-    assert!(!log.contains("attempt=1 attempt=2"), "a field recorded twice: {log}");
+    assert!(
+        !log.contains("attempt=1 attempt=2"),
+        "a field recorded twice: {log}"
+    );
     assert!(log.contains("actor token call succeeded"), "{log}");
     assert!(log.contains("duration_ms"), "{log}");
 }
