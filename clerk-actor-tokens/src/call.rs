@@ -66,9 +66,10 @@ where
     let deadline_after = options.deadline.unwrap_or(shared.timeouts.deadline);
     let started = Instant::now();
     let deadline = started + deadline_after;
-    // One span per call, one child span per attempt: recording a field twice on one span makes
-    // subscribers print it twice, so each attempt's status and trace id live on its own span and
-    // the call span gets the final values once, when it ends.
+    // One span per call. Each attempt is a debug event inside it (attempt, status, trace id),
+    // and the span gets the final values once, when the call ends: recording a field twice on a
+    // span makes subscribers print it twice, and a span per attempt would add a future layer to
+    // the hot path for what an event says as well.
     let span = tracing::info_span!(
         "clerk.actor_tokens",
         operation = op.id(),
@@ -85,12 +86,6 @@ where
         loop {
             attempt += 1;
             attempts_made = attempt;
-            let attempt_span = tracing::debug_span!(
-                "attempt",
-                attempt,
-                http.status = tracing::field::Empty,
-                clerk.trace_id = tracing::field::Empty,
-            );
             let remaining = deadline.saturating_duration_since(Instant::now());
             let limit = request_timeout.min(remaining);
             let kind = if limit < request_timeout {
@@ -98,10 +93,8 @@ where
             } else {
                 TimeoutKind::Attempt
             };
-            let attempt_future = ATTEMPT.scope(
-                RefCell::new(AttemptRecord::default()),
-                attempt_once().instrument(attempt_span),
-            );
+            let attempt_future =
+                ATTEMPT.scope(RefCell::new(AttemptRecord::default()), attempt_once());
             let mut attempt_future = std::pin::pin!(attempt_future);
             let outcome = tokio::time::timeout(limit, attempt_future.as_mut()).await;
             let seen = attempt_future
@@ -109,6 +102,12 @@ where
                 .take_value()
                 .map(RefCell::into_inner)
                 .unwrap_or_default();
+            tracing::debug!(
+                attempt,
+                http.status = seen.status.map(|s| s.as_u16()),
+                clerk.trace_id = seen.trace_id.as_deref(),
+                "attempt finished"
+            );
             let next = match outcome {
                 Ok(Ok(value)) => {
                     last_seen = seen;

@@ -179,10 +179,6 @@ impl ClientHooks<Transport> for raw::Client {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        tracing::Span::current().record("http.status", status.as_u16());
-        if let Some(t) = &trace {
-            tracing::Span::current().record("clerk.trace_id", t.as_str());
-        }
         with_record(|r| {
             r.status = Some(status);
             r.trace_id = trace;
