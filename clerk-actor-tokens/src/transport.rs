@@ -174,11 +174,16 @@ impl ClientHooks<Transport> for raw::Client {
         let headers = response.headers();
         let status = response.status();
         let trace = trace_id(headers);
-        let after = retry_after(headers, SystemTime::now());
-        let content_type = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        // Only error answers need these; skipping them keeps the success path allocation-free.
+        let (after, content_type) = if status.is_success() {
+            (None, None)
+        } else {
+            let content_type = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            (retry_after(headers, SystemTime::now()), content_type)
+        };
         with_record(|r| {
             r.status = Some(status);
             r.trace_id = trace;
