@@ -416,3 +416,26 @@ async fn plain_http_to_a_remote_host_is_refused() {
             .is_ok()
     );
 }
+
+#[tokio::test]
+async fn an_html_page_with_a_success_status_is_a_typed_error() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST);
+            then.status(200)
+                .header("content-type", "text/html")
+                .body("<html>captive portal</html>");
+        })
+        .await;
+    let e = client(&server.base_url())
+        .actor_tokens()
+        .revoke("act_1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidResponse { status: 200, reason, .. } if reason.contains("not JSON")),
+        "{e:?}"
+    );
+    assert!(!e.to_string().contains("captive"), "{e}");
+}
