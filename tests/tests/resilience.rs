@@ -227,12 +227,7 @@ async fn a_retry_after_http_date_is_understood() {
                 .json_body(clerk_errors("too_many_requests", None));
         })
         .await;
-    let e = client(&server.base_url())
-        .actor_tokens()
-        .revoke("act_1")
-        .retry_policy(RetryPolicy::never())
-        .await
-        .unwrap_err();
+    let e = revoke_once_err(&server.base_url()).await;
     let after = e.retry_after().expect("parsed");
     assert!(
         after > Duration::from_secs(100) && after <= Duration::from_secs(120),

@@ -8,8 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use clerk_actor_tokens::{
-    Actor, CLERK_API_VERSION, ConfigError, DEFAULT_USER_AGENT, Error, ErrorBody, InputError,
-    RetryPolicy, Status,
+    Actor, CLERK_API_VERSION, ConfigError, DEFAULT_USER_AGENT, Error, ErrorBody, InputError, Status,
 };
 use common::*;
 use httpmock::prelude::*;
@@ -182,12 +181,7 @@ async fn error_for(status: u16, body: serde_json::Value, trace_header: Option<&s
             }
         })
         .await;
-    client(&server.base_url())
-        .actor_tokens()
-        .revoke("act_1")
-        .retry_policy(RetryPolicy::never())
-        .await
-        .expect_err("an error status")
+    revoke_once_err(&server.base_url()).await
 }
 
 #[tokio::test]
@@ -258,12 +252,7 @@ async fn undocumented_statuses_are_typed_too() {
                 .json_body(clerk_errors("too_many_requests", None));
         })
         .await;
-    let e = client(&server.base_url())
-        .actor_tokens()
-        .revoke("act_1")
-        .retry_policy(RetryPolicy::never())
-        .await
-        .unwrap_err();
+    let e = revoke_once_err(&server.base_url()).await;
     assert!(e.is_rate_limited());
     assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
     assert_eq!(e.trace_id(), Some("ray-1"));
@@ -284,12 +273,7 @@ async fn an_html_error_page_is_a_typed_error() {
                 .body("<html><body>502 Bad Gateway</body></html>");
         })
         .await;
-    let e = client(&server.base_url())
-        .actor_tokens()
-        .revoke("act_1")
-        .retry_policy(RetryPolicy::never())
-        .await
-        .unwrap_err();
+    let e = revoke_once_err(&server.base_url()).await;
     let api = e.api_error().expect("an API error");
     assert_eq!(api.status.as_u16(), 502);
     assert!(api.errors.is_empty());

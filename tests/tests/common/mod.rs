@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use clerk_actor_tokens::{Clerk, ClerkBuilder, RetryPolicy};
+use clerk_actor_tokens::{Clerk, ClerkBuilder, Error, RetryPolicy};
 use serde_json::{Value, json};
 
 pub const KEY: &str = "sk_test_KEYSECRET0123456789";
@@ -63,4 +63,14 @@ pub fn fast_retries() -> RetryPolicy {
 
 pub fn client(base: &str) -> Clerk {
     builder(base).build().expect("valid test configuration")
+}
+
+/// Revokes `act_1` once (no retries) against `base` and returns the error it must end with.
+pub async fn revoke_once_err(base: &str) -> Error {
+    client(base)
+        .actor_tokens()
+        .revoke("act_1")
+        .retry_policy(RetryPolicy::never())
+        .await
+        .expect_err("an error answer")
 }
