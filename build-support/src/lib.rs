@@ -29,6 +29,8 @@ pub use fragment::Fragment;
 
 /// Name of the file that generation writes into `OUT_DIR`.
 pub const GENERATED_FILE_NAME: &str = "clerk_actor_tokens_generated.rs";
+/// Name of the file that the typed httpmock extension is generated into (in its crate's `OUT_DIR`).
+pub const HTTPMOCK_FILE_NAME: &str = "clerk_actor_tokens_httpmock_generated.rs";
 
 /// One reason a fragment cannot be used, naming the file, the rule and where in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,16 +104,38 @@ pub fn generate_from_file(path: &Path) -> Result<String, SpecErrors> {
 /// On failure it prints every broken rule to stderr and exits with status 1, so cargo shows a
 /// readable message instead of a panic and a backtrace.
 pub fn build_script(fragment: &Path) {
+    build_script_with(fragment, GENERATED_FILE_NAME, generate_from_file);
+}
+
+/// Loads and checks the fragment and returns the formatted Rust source of the typed httpmock
+/// extension (see [`generate::generate_httpmock`]); the same rules apply as for the client.
+pub fn generate_httpmock_from_file(path: &Path) -> Result<String, SpecErrors> {
+    let fragment = Fragment::load(path)?;
+    rules::check(&fragment)?;
+    Ok(generate::generate_httpmock(&fragment)?)
+}
+
+/// What the httpmock crate's `build.rs` runs: like [`build_script`], into
+/// `$OUT_DIR/`[`HTTPMOCK_FILE_NAME`].
+pub fn build_script_httpmock(fragment: &Path) {
+    build_script_with(fragment, HTTPMOCK_FILE_NAME, generate_httpmock_from_file);
+}
+
+fn build_script_with(
+    fragment: &Path,
+    file_name: &str,
+    generate: fn(&Path) -> Result<String, SpecErrors>,
+) {
     // Exactly the inputs: the fragment. Changes to this crate rebuild the build script anyway.
     println!("cargo:rerun-if-changed={}", fragment.display());
-    let result = generate_from_file(fragment).and_then(|code| {
+    let result = generate(fragment).and_then(|code| {
         let out_dir = std::env::var_os("OUT_DIR").ok_or_else(|| SpecError {
             file: fragment.to_path_buf(),
             rule: "build-environment",
             pointer: String::new(),
             message: "OUT_DIR is not set; build_script must run from a cargo build script".into(),
         })?;
-        let out = Path::new(&out_dir).join(GENERATED_FILE_NAME);
+        let out = Path::new(&out_dir).join(file_name);
         write_if_changed(&out, &code).map_err(|e| {
             SpecErrors::from(SpecError {
                 file: fragment.to_path_buf(),

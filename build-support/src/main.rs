@@ -57,7 +57,8 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
-    /// Compares the checked-in generated code with what build.rs generates now.
+    /// Compares the checked-in generated code (the client and the typed httpmock extension) with
+    /// what the build scripts generate now.
     Snapshot {
         /// Rewrites the snapshot instead.
         #[arg(long)]
@@ -65,7 +66,8 @@ enum Command {
         /// The fragment [default: openapi/clerk-actor-tokens.yaml of this workspace].
         #[arg(long)]
         fragment: Option<PathBuf>,
-        /// The snapshot [default: clerk-actor-tokens/generated/client.rs of this workspace].
+        /// Only this snapshot of the client [default: both snapshots of this workspace,
+        /// clerk-actor-tokens/generated/client.rs and clerk-actor-tokens-httpmock/generated/mock.rs].
         #[arg(long)]
         snapshot: Option<PathBuf>,
     },
@@ -108,11 +110,27 @@ fn main() -> ExitCode {
             bless,
             fragment,
             snapshot,
-        } => run_snapshot(
-            bless,
-            &fragment.unwrap_or_else(default_fragment),
-            &snapshot.unwrap_or_else(|| root.join(snapshot::SNAPSHOT)),
-        ),
+        } => {
+            let fragment = fragment.unwrap_or_else(default_fragment);
+            let targets = match snapshot {
+                Some(path) => vec![(snapshot::CLIENT, path)],
+                None => snapshot::OUTPUTS
+                    .iter()
+                    .map(|o| (*o, root.join(o.snapshot)))
+                    .collect(),
+            };
+            // Every snapshot is checked (or blessed) even when an earlier one differs; the worst
+            // outcome is the exit status. Unusable input (say, an unreadable fragment) stops at
+            // once: it would only be reported again for the next snapshot.
+            let mut worst = 0;
+            for (output, path) in &targets {
+                worst = worst.max(run_snapshot(bless, *output, &fragment, path));
+                if worst == UNUSABLE_INPUT {
+                    break;
+                }
+            }
+            ExitCode::from(worst)
+        }
     }
 }
 
@@ -266,9 +284,14 @@ fn run_extract(
     }
 }
 
-fn run_snapshot(bless: bool, fragment: &Path, snapshot_path: &Path) -> ExitCode {
+fn run_snapshot(
+    bless: bool,
+    output: snapshot::Output,
+    fragment: &Path,
+    snapshot_path: &Path,
+) -> u8 {
     let result = if bless {
-        snapshot::bless(fragment, snapshot_path).map(|changed| {
+        snapshot::bless_output(output, fragment, snapshot_path).map(|changed| {
             if changed {
                 println!(
                     "{}: re-blessed from {}",
@@ -280,14 +303,14 @@ fn run_snapshot(bless: bool, fragment: &Path, snapshot_path: &Path) -> ExitCode 
             }
         })
     } else {
-        snapshot::check(fragment, snapshot_path)
+        snapshot::check_output(output, fragment, snapshot_path)
             .map(|()| println!("{}: up to date", snapshot_path.display()))
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(SnapshotError::Mismatch(m)) => {
             print!("{m}");
-            ExitCode::from(FOUND_PROBLEMS)
+            FOUND_PROBLEMS
         }
         Err(SnapshotError::Spec(errors)) => {
             if let Some(e) = errors
@@ -296,14 +319,14 @@ fn run_snapshot(bless: bool, fragment: &Path, snapshot_path: &Path) -> ExitCode 
                 .find(|e| matches!(e.rule, "readable" | "yaml"))
             {
                 eprintln!("error: {}: {}", e.file.display(), one_line(&e.message));
-                return ExitCode::from(UNUSABLE_INPUT);
+                return UNUSABLE_INPUT;
             }
             report_errors(&errors.0);
-            ExitCode::from(FOUND_PROBLEMS)
+            FOUND_PROBLEMS
         }
         Err(e @ SnapshotError::Io { .. }) => {
             eprintln!("error: {}", one_line(e));
-            ExitCode::from(UNUSABLE_INPUT)
+            UNUSABLE_INPUT
         }
     }
 }

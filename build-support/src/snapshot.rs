@@ -1,4 +1,5 @@
-//! The checked-in snapshot of the generated client (`clerk-actor-tokens/generated/client.rs`).
+//! The checked-in snapshots of the generated code: the client (`clerk-actor-tokens/generated/client.rs`)
+//! and the typed httpmock extension (`clerk-actor-tokens-httpmock/generated/mock.rs`).
 //!
 //! It is byte for byte what `build.rs` writes into `OUT_DIR`, so a change of the fragment (or of
 //! the generation settings, or of progenitor) shows up in review as a diff of the Rust API, and the
@@ -8,12 +9,39 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::{SpecErrors, generate_from_file};
+use crate::{SpecErrors, generate_from_file, generate_httpmock_from_file};
 
 /// The fragment, relative to the workspace root.
 pub const FRAGMENT: &str = "openapi/clerk-actor-tokens.yaml";
 /// The snapshot, relative to the workspace root.
 pub const SNAPSHOT: &str = "clerk-actor-tokens/generated/client.rs";
+/// The snapshot of the typed httpmock extension, relative to the workspace root.
+pub const HTTPMOCK_SNAPSHOT: &str = "clerk-actor-tokens-httpmock/generated/mock.rs";
+
+/// One generated file that has a checked-in copy: where the copy is and how it is generated.
+#[derive(Clone, Copy, Debug)]
+pub struct Output {
+    /// The snapshot, relative to the workspace root.
+    pub snapshot: &'static str,
+    /// Generates the code from a fragment, exactly as the crate's `build.rs` does.
+    pub generate: fn(&Path) -> Result<String, SpecErrors>,
+}
+
+/// The generated client of the SDK.
+pub const CLIENT: Output = Output {
+    snapshot: SNAPSHOT,
+    generate: generate_from_file,
+};
+
+/// The typed httpmock extension of `clerk-actor-tokens-httpmock`.
+pub const HTTPMOCK: Output = Output {
+    snapshot: HTTPMOCK_SNAPSHOT,
+    generate: generate_httpmock_from_file,
+};
+
+/// Every generated file with a snapshot; `snapshot` (check or bless) covers all of them.
+pub const OUTPUTS: [Output; 2] = [CLIENT, HTTPMOCK];
+
 /// The command that rewrites the snapshot from the fragment.
 pub const BLESS_COMMAND: &str = "cargo run -p build-support -- snapshot --bless";
 /// The same, through the snapshot test.
@@ -79,6 +107,11 @@ impl fmt::Display for Mismatch {
 
 /// A unified diff from `snapshot` to `generated`, or `None` when they are equal.
 pub fn diff(snapshot: &str, generated: &str) -> Option<String> {
+    diff_named(SNAPSHOT, snapshot, generated)
+}
+
+/// [`diff`] with `name` (a snapshot path relative to the workspace root) in the diff's header.
+pub fn diff_named(name: &str, snapshot: &str, generated: &str) -> Option<String> {
     if snapshot == generated {
         return None;
     }
@@ -87,8 +120,8 @@ pub fn diff(snapshot: &str, generated: &str) -> Option<String> {
         text.unified_diff()
             .context_radius(3)
             .header(
-                &format!("{SNAPSHOT} (checked in)"),
-                &format!("{SNAPSHOT} (generated from {FRAGMENT})"),
+                &format!("{name} (checked in)"),
+                &format!("{name} (generated from {FRAGMENT})"),
             )
             .to_string(),
     )
@@ -96,6 +129,11 @@ pub fn diff(snapshot: &str, generated: &str) -> Option<String> {
 
 /// Compares already generated code with the snapshot file (a missing file counts as empty).
 pub fn compare(generated: &str, snapshot: &Path) -> Result<(), SnapshotError> {
+    compare_named(SNAPSHOT, generated, snapshot)
+}
+
+/// [`compare`] with `name` in the diff's header.
+pub fn compare_named(name: &str, generated: &str, snapshot: &Path) -> Result<(), SnapshotError> {
     let current = match std::fs::read_to_string(snapshot) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -106,7 +144,7 @@ pub fn compare(generated: &str, snapshot: &Path) -> Result<(), SnapshotError> {
             });
         }
     };
-    match diff(&current, generated) {
+    match diff_named(name, &current, generated) {
         None => Ok(()),
         Some(diff) => Err(SnapshotError::Mismatch(Mismatch {
             snapshot: snapshot.to_path_buf(),
@@ -117,13 +155,27 @@ pub fn compare(generated: &str, snapshot: &Path) -> Result<(), SnapshotError> {
 
 /// Generates from `fragment` exactly as `build.rs` does and compares with `snapshot`.
 pub fn check(fragment: &Path, snapshot: &Path) -> Result<(), SnapshotError> {
-    let generated = generate_from_file(fragment).map_err(SnapshotError::Spec)?;
-    compare(&generated, snapshot)
+    check_output(CLIENT, fragment, snapshot)
 }
 
 /// Rewrites `snapshot` from `fragment`; returns whether its content changed.
 pub fn bless(fragment: &Path, snapshot: &Path) -> Result<bool, SnapshotError> {
-    let generated = generate_from_file(fragment).map_err(SnapshotError::Spec)?;
+    bless_output(CLIENT, fragment, snapshot)
+}
+
+/// [`check`] for any generated file.
+pub fn check_output(output: Output, fragment: &Path, snapshot: &Path) -> Result<(), SnapshotError> {
+    let generated = (output.generate)(fragment).map_err(SnapshotError::Spec)?;
+    compare_named(output.snapshot, &generated, snapshot)
+}
+
+/// [`bless`] for any generated file.
+pub fn bless_output(
+    output: Output,
+    fragment: &Path,
+    snapshot: &Path,
+) -> Result<bool, SnapshotError> {
+    let generated = (output.generate)(fragment).map_err(SnapshotError::Spec)?;
     if std::fs::read_to_string(snapshot).is_ok_and(|old| old == generated) {
         return Ok(false);
     }

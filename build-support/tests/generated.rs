@@ -38,6 +38,72 @@ fn the_snapshot_is_what_build_rs_generates() {
     }
 }
 
+/// The same for the typed httpmock extension of `clerk-actor-tokens-httpmock`.
+#[test]
+fn the_httpmock_snapshot_is_what_its_build_rs_generates() {
+    let root = snapshot::workspace_root();
+    let fragment = root.join(snapshot::FRAGMENT);
+    let snapshot_path = root.join(snapshot::HTTPMOCK_SNAPSHOT);
+    if std::env::var_os("UPDATE_GENERATED").is_some() {
+        snapshot::bless_output(snapshot::HTTPMOCK, &fragment, &snapshot_path)
+            .unwrap_or_else(|e| panic!("{e}"));
+        return;
+    }
+    let generated =
+        build_support::generate_httpmock_from_file(&fragment).unwrap_or_else(|e| panic!("{e}"));
+    // The mocks match the paths the SDK sends: the server URL's `/v1` in front of each path.
+    assert!(generated.contains(r#""^/v1/actor_tokens$""#), "{generated}");
+    assert!(
+        generated.contains(r#""^/v1/actor_tokens/[^/]*/revoke$""#),
+        "{generated}"
+    );
+    if let Err(e) = snapshot::compare_named(snapshot::HTTPMOCK_SNAPSHOT, &generated, &snapshot_path)
+    {
+        panic!("\n{e}");
+    }
+}
+
+/// A changed response of the fragment shows up in the mocks' snapshot as a changed `then` method.
+#[test]
+fn a_new_documented_response_changes_the_httpmock_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(common::fragment_path()).unwrap();
+    let fragment = common::write(dir.path(), "clerk-actor-tokens.yaml", &original);
+    let snapshot_copy = dir.path().join("mock.rs");
+    std::fs::copy(
+        snapshot::workspace_root().join(snapshot::HTTPMOCK_SNAPSHOT),
+        &snapshot_copy,
+    )
+    .unwrap();
+    snapshot::check_output(snapshot::HTTPMOCK, &fragment, &snapshot_copy).expect("same fragment");
+    // Document a 404 for create too: the generated `then` gains `not_found`.
+    let create_404 = original.replacen(
+        "        '422':",
+        "        '404':\n          $ref: '#/components/responses/ResourceNotFound'\n        '422':",
+        1,
+    );
+    assert_ne!(
+        create_404, original,
+        "the fragment documents a 422 for create"
+    );
+    let fragment = common::write(dir.path(), "clerk-actor-tokens.yaml", &create_404);
+    let result = snapshot::check_output(snapshot::HTTPMOCK, &fragment, &snapshot_copy);
+    let Err(SnapshotError::Mismatch(mismatch)) = result else {
+        panic!("a new response must change the mocks: {result:?}");
+    };
+    assert!(
+        mismatch.diff.contains(snapshot::HTTPMOCK_SNAPSHOT),
+        "{mismatch}"
+    );
+    assert!(
+        mismatch
+            .diff
+            .lines()
+            .any(|l| l.starts_with('+') && l.contains("pub fn not_found")),
+        "{mismatch}"
+    );
+}
+
 /// Changing one field of the fragment makes the check fail with a readable Rust diff, until the
 /// snapshot is re-blessed.
 #[test]
