@@ -104,6 +104,9 @@ impl<'c> CreateActorToken<'c> {
         if self.actor.sub().trim().is_empty() {
             return Err(InputError::EmptyActorSub);
         }
+        if self.actor.sub_claim_given() {
+            return Err(InputError::ReservedClaim { claim: "sub" });
+        }
         let seconds = |d: Option<Duration>, default: u64, field| match d {
             None => Ok(NonZeroU64::new(default).expect("defaults are positive")),
             Some(d) => NonZeroU64::new(d.as_secs()).ok_or(InputError::DurationTooShort { field }),
@@ -123,11 +126,13 @@ impl<'c> CreateActorToken<'c> {
     /// Sends the request. The token's `url` is a credential: hand it only to the actor.
     pub async fn send(mut self) -> Result<ActorToken, Error> {
         let body = self.body()?;
+        let expires_in = body.expires_in_seconds.get();
         let shared = &self.clerk.shared;
         call::run(shared, Operation::Create, &self.options, || {
             shared.raw.create_actor_token(&body)
         })
         .await
+        .map(|token| token.with_expires_in(expires_in))
     }
 }
 

@@ -165,6 +165,13 @@ pub enum InputError {
     /// The actor's `sub` is empty.
     #[error("the actor's sub (its user id) must not be empty")]
     EmptyActorSub,
+    /// A reserved claim was given as an extra actor claim (`Actor::claim("sub", ..)`): the actor's
+    /// id is set by `Actor::new` only.
+    #[error("the actor claim {claim:?} is reserved; set the actor's id with Actor::new")]
+    ReservedClaim {
+        /// The claim's name.
+        claim: &'static str,
+    },
     /// A duration is zero, or less than a second.
     #[error("{field} must be at least one second")]
     DurationTooShort {

@@ -25,6 +25,11 @@ pub struct Actor {
     sub: String,
     #[serde(flatten)]
     claims: Map<String, Value>,
+    /// Set when `claim("sub", ..)` was called: the create call refuses such an actor rather than
+    /// send a `sub` the caller did not mean.
+    #[serde(skip)]
+    #[cfg_attr(feature = "schemars", schemars(skip))]
+    sub_claim_given: bool,
 }
 
 impl Actor {
@@ -33,13 +38,28 @@ impl Actor {
         Self {
             sub: sub.into(),
             claims: Map::new(),
+            sub_claim_given: false,
         }
     }
 
-    /// Adds an extra claim. A claim named `sub` is ignored: the actor's id is set by [`Actor::new`].
+    /// Adds an extra claim (a later value for the same key replaces the earlier one).
+    ///
+    /// `sub` is not an extra claim: the actor's id is set by [`Actor::new`] only. A claim named
+    /// `sub` is not stored, and creating a token for such an actor is refused before anything is
+    /// sent ([`crate::InputError::ReservedClaim`]), so a mistaken id never goes out silently.
+    ///
+    /// ```
+    /// use clerk_actor_tokens::Actor;
+    ///
+    /// let actor = Actor::new("user_2admin").claim("sub", "user_other");
+    /// assert_eq!(actor.sub(), "user_2admin");
+    /// assert!(actor.claims().get("sub").is_none()); // and `create` refuses this actor
+    /// ```
     pub fn claim(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         let key = key.into();
-        if key != "sub" {
+        if key == "sub" {
+            self.sub_claim_given = true;
+        } else {
             self.claims.insert(key, value.into());
         }
         self
@@ -53,6 +73,11 @@ impl Actor {
     /// The extra claims (everything but `sub`).
     pub fn claims(&self) -> &Map<String, Value> {
         &self.claims
+    }
+
+    /// Whether `claim("sub", ..)` was called (see [`Actor::claim`]).
+    pub(crate) fn sub_claim_given(&self) -> bool {
+        self.sub_claim_given
     }
 
     pub(crate) fn into_wire(self) -> wire::CreateActorTokenBodyActor {
@@ -75,7 +100,15 @@ impl Actor {
         Self {
             sub,
             claims: object,
+            sub_claim_given: false,
         }
+    }
+
+    fn into_object(self) -> Map<String, Value> {
+        let mut object = Map::with_capacity(self.claims.len() + 1);
+        object.insert("sub".into(), Value::String(self.sub));
+        object.extend(self.claims);
+        object
     }
 }
 
@@ -155,7 +188,10 @@ impl schemars::JsonSchema for Status {
 ///
 /// `token` and `url` are present only in the response to a create; they are [`Secret`]s because
 /// whoever holds them can sign in as the user. Serializing an `ActorToken` (serde) writes the
-/// same JSON shape Clerk uses, secrets included.
+/// same JSON shape Clerk uses, secrets included; what the SDK adds from outside the body
+/// ([`Self::trace_id`], [`Self::expires_at`]) is not serialized.
+///
+/// With the `test-util` feature, `ActorToken::builder` makes one for unit tests.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ActorToken {
@@ -169,6 +205,12 @@ pub struct ActorToken {
     url: Option<Secret>,
     created_at: i64,
     updated_at: i64,
+    #[serde(skip)]
+    #[cfg_attr(feature = "schemars", schemars(skip))]
+    trace_id: Option<String>,
+    #[serde(skip)]
+    #[cfg_attr(feature = "schemars", schemars(skip))]
+    expires_at: Option<i64>,
 }
 
 impl ActorToken {
@@ -211,6 +253,28 @@ impl ActorToken {
     pub fn updated_at(&self) -> i64 {
         self.updated_at
     }
+
+    /// Clerk's trace id of the response this token came in (the `Clerk-Trace-Id` header, else
+    /// Cloudflare's `cf-ray`), so that an audit record can point at Clerk's own record of the
+    /// call. `None` when the response carried neither.
+    pub fn trace_id(&self) -> Option<&str> {
+        self.trace_id.as_deref()
+    }
+
+    /// When the token stops being redeemable, Unix milliseconds: `created_at` plus the
+    /// `expires_in` of the create request (Clerk's default of one hour when none was set).
+    /// Clerk's response does not carry the expiry, so it is known only for a token this client
+    /// created; `None` for a revoke response.
+    pub fn expires_at(&self) -> Option<i64> {
+        self.expires_at
+    }
+
+    /// Sets [`Self::expires_at`] from the `expires_in_seconds` the create request sent.
+    pub(crate) fn with_expires_in(mut self, expires_in_seconds: u64) -> Self {
+        let ms = i64::try_from(expires_in_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+        self.expires_at = Some(self.created_at.saturating_add(ms));
+        self
+    }
 }
 
 impl From<wire::ActorToken> for ActorToken {
@@ -224,6 +288,147 @@ impl From<wire::ActorToken> for ActorToken {
             url: t.url,
             created_at: t.created_at,
             updated_at: t.updated_at,
+            trace_id: None,
+            expires_at: None,
         }
+    }
+}
+
+/// The wire shape of a token, for tools that answer as Clerk does: the typed httpmock mocks
+/// (`then.ok(&token.into())`) or a fake server.
+///
+/// ```
+/// use clerk_actor_tokens::{raw, ActorToken};
+///
+/// let token: ActorToken = serde_json::from_value(serde_json::json!({
+///     "object": "actor_token", "id": "act_1", "status": "pending", "user_id": "user_1",
+///     "actor": {"sub": "user_admin"}, "created_at": 1, "updated_at": 1
+/// }))?;
+/// let wire = raw::types::ActorToken::from(token);
+/// assert_eq!(wire.actor["sub"], "user_admin");
+/// assert_eq!(wire.status, "pending");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+impl From<ActorToken> for wire::ActorToken {
+    fn from(t: ActorToken) -> Self {
+        Self {
+            actor: t.actor.into_object(),
+            created_at: t.created_at,
+            id: t.id,
+            object: wire::ActorTokenObject::ActorToken,
+            status: t.status.as_str().to_string(),
+            token: t.token,
+            updated_at: t.updated_at,
+            url: t.url,
+            user_id: t.user_id,
+        }
+    }
+}
+
+/// Builds an [`ActorToken`] for unit tests of code that takes one (feature `test-util`).
+///
+/// ```
+/// # #[cfg(feature = "test-util")] {
+/// use clerk_actor_tokens::{Actor, ActorToken, Status};
+///
+/// let token = ActorToken::builder("act_1", "user_1", Actor::new("user_admin"))
+///     .url("https://example.accounts.dev/v1/tickets/accept?ticket=t")
+///     .token("t")
+///     .created_at(1_700_000_000_000)
+///     .expires_at(1_700_000_600_000)
+///     .trace_id("trace-1")
+///     .build();
+/// assert_eq!(token.status(), &Status::Pending);
+/// assert_eq!(token.url().unwrap().expose(), "https://example.accounts.dev/v1/tickets/accept?ticket=t");
+/// assert_eq!(token.updated_at(), 1_700_000_000_000);
+/// assert_eq!(token.trace_id(), Some("trace-1"));
+/// # }
+/// ```
+#[cfg(feature = "test-util")]
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ActorTokenBuilder {
+    token: ActorToken,
+    updated_at_set: bool,
+}
+
+#[cfg(feature = "test-util")]
+impl ActorToken {
+    /// A builder for a token as a create returns it: `pending`, no `token` or `url` until set,
+    /// created and updated at Unix time 0 until set (feature `test-util`).
+    pub fn builder(
+        id: impl Into<String>,
+        user_id: impl Into<String>,
+        actor: Actor,
+    ) -> ActorTokenBuilder {
+        ActorTokenBuilder {
+            token: ActorToken {
+                id: id.into(),
+                status: Status::Pending,
+                user_id: user_id.into(),
+                actor,
+                token: None,
+                url: None,
+                created_at: 0,
+                updated_at: 0,
+                trace_id: None,
+                expires_at: None,
+            },
+            updated_at_set: false,
+        }
+    }
+}
+
+#[cfg(feature = "test-util")]
+impl ActorTokenBuilder {
+    /// The state (default `pending`).
+    pub fn status(mut self, status: Status) -> Self {
+        self.token.status = status;
+        self
+    }
+
+    /// The sign-in ticket.
+    pub fn token(mut self, token: impl Into<Secret>) -> Self {
+        self.token.token = Some(token.into());
+        self
+    }
+
+    /// The one-time sign-in url.
+    pub fn url(mut self, url: impl Into<Secret>) -> Self {
+        self.token.url = Some(url.into());
+        self
+    }
+
+    /// Creation time, Unix milliseconds; also the update time unless [`Self::updated_at`] is set.
+    pub fn created_at(mut self, unix_ms: i64) -> Self {
+        self.token.created_at = unix_ms;
+        if !self.updated_at_set {
+            self.token.updated_at = unix_ms;
+        }
+        self
+    }
+
+    /// Time of the last change, Unix milliseconds.
+    pub fn updated_at(mut self, unix_ms: i64) -> Self {
+        self.token.updated_at = unix_ms;
+        self.updated_at_set = true;
+        self
+    }
+
+    /// What [`ActorToken::expires_at`] returns.
+    pub fn expires_at(mut self, unix_ms: i64) -> Self {
+        self.token.expires_at = Some(unix_ms);
+        self
+    }
+
+    /// What [`ActorToken::trace_id`] returns.
+    pub fn trace_id(mut self, trace_id: impl Into<String>) -> Self {
+        self.token.trace_id = Some(trace_id.into());
+        self
+    }
+
+    /// The token.
+    pub fn build(self) -> ActorToken {
+        self.token
     }
 }
