@@ -342,8 +342,41 @@ pub struct Quota {
     pub limit: Option<u64>,
 }
 
-/// Clerk's error code for a used-up monthly impersonation quota.
+/// Clerk's error code for a used-up monthly impersonation quota (HTTP 422, with `used` and
+/// `limit` in the error's `meta`). Source: Clerk's error catalogue (clerk/clerk-docs
+/// `docs/errors/backend-api.mdx`, `ImpersonationLimitExceeded`).
 pub const QUOTA_EXCEEDED_CODE: &str = "impersonation_limit_exceeded";
+
+/// Clerk's error code for revoking an actor token that is no longer pending (HTTP 400, message
+/// "cannot revoke"). Source: clerk/clerk-docs `data/api_errors.json` and
+/// `docs/errors/actor-tokens.mdx` (`ActorTokenCannotBeRevoked`); the `_code` suffix is part of it.
+pub const CANNOT_REVOKE_CODE: &str = "actor_token_cannot_be_revoked_code";
+
+/// Clerk's error code for an id that matches nothing (HTTP 404): an unknown actor token on revoke,
+/// an unknown `user_id` on create. Source: Clerk's Backend API reference for actor tokens.
+pub const RESOURCE_NOT_FOUND_CODE: &str = "resource_not_found";
+
+/// Clerk's error code for a form parameter that names a missing resource (HTTP 422, with
+/// `meta.param_name`); Clerk's server code answers an unknown `user_id` on create with it, where
+/// its API reference documents a 404 [`RESOURCE_NOT_FOUND_CODE`].
+pub const FORM_RESOURCE_NOT_FOUND_CODE: &str = "form_resource_not_found";
+
+/// Clerk's error code for a plan that lacks a feature (HTTP 402, `meta.unsupported_features`).
+/// Source: Clerk's error catalogue (`UnsupportedSubscriptionPlanFeatures`). Clerk does not document
+/// the body of the 402 that creating an actor token can answer; see [`Error::is_plan_required`].
+pub const UNSUPPORTED_PLAN_FEATURES_CODE: &str = "unsupported_subscription_plan_features";
+
+/// Clerk's error code for a rate-limited request (HTTP 429, with `Retry-After` in seconds).
+/// Source: clerk/clerk-docs `docs/errors/rate-limits.mdx` (`TooManyRequests`).
+pub const TOO_MANY_REQUESTS_CODE: &str = "too_many_requests";
+
+/// Clerk's error code for a required parameter that is missing (HTTP 422, message "is missing",
+/// `meta.param_name`). Source: Clerk's Backend API reference for actor tokens.
+pub const FORM_PARAM_MISSING_CODE: &str = "form_param_missing";
+
+/// Clerk's error code for a parameter with an invalid value (HTTP 422, message "is invalid",
+/// `meta.param_name`). Source: Clerk's Backend API reference for actor tokens.
+pub const FORM_PARAM_VALUE_INVALID_CODE: &str = "form_param_value_invalid";
 
 impl Error {
     /// The API error, also when it is the cause of an ambiguous outcome.
@@ -399,12 +432,55 @@ impl Error {
         matches!(self, Error::Api(e) if e.status.as_u16() == status)
     }
 
-    /// 404: no actor token with that id.
+    /// Clerk's error with this code, when the answer carries one (any of its `errors`, not only
+    /// the first).
+    pub fn clerk_error(&self, code: &str) -> Option<&ClerkError> {
+        match self {
+            Error::Api(e) => e.errors.iter().find(|c| c.code == code),
+            _ => None,
+        }
+    }
+
+    /// Whether Clerk's answer carries an error with this code, e.g. [`CANNOT_REVOKE_CODE`].
+    pub fn has_code(&self, code: &str) -> bool {
+        self.clerk_error(code).is_some()
+    }
+
+    /// 404: nothing has that id (on revoke, the actor token; on create, the user; see
+    /// [`Error::is_user_not_found`]).
     pub fn is_not_found(&self) -> bool {
         self.has_status(404)
     }
 
-    /// 402: the instance's plan does not include impersonation.
+    /// 400 [`CANNOT_REVOKE_CODE`]: the token is not pending (already used, already revoked), so
+    /// Clerk refuses to revoke it. The answer does not say which; a revoke retried after a lost
+    /// answer gets this too, when its first attempt had revoked the token.
+    pub fn is_not_revocable(&self) -> bool {
+        self.has_status(400) && self.has_code(CANNOT_REVOKE_CODE)
+    }
+
+    /// The `user_id` of a create names no user of the instance. Clerk's API reference documents a
+    /// 404 [`RESOURCE_NOT_FOUND_CODE`] whose message starts "No user was found"; Clerk's server
+    /// code answers a 422 [`FORM_RESOURCE_NOT_FOUND_CODE`] with `meta.param_name` `user_id`. Both
+    /// count; a 404 about anything else (an actor token) does not.
+    pub fn is_user_not_found(&self) -> bool {
+        let about_user = |c: &ClerkError| {
+            c.meta.get("param_name").and_then(Value::as_str) == Some("user_id")
+                || c.long_message.starts_with("No user was found")
+        };
+        (self.has_status(404)
+            && self
+                .clerk_error(RESOURCE_NOT_FOUND_CODE)
+                .is_some_and(about_user))
+            || (self.has_status(422)
+                && self
+                    .clerk_error(FORM_RESOURCE_NOT_FOUND_CODE)
+                    .is_some_and(about_user))
+    }
+
+    /// 402 on create: the instance's plan does not include impersonation. Only the status is
+    /// checked: Clerk's spec lists the 402 without documenting its body (its catalogue's 402 code
+    /// for a missing plan feature is [`UNSUPPORTED_PLAN_FEATURES_CODE`]).
     pub fn is_plan_required(&self) -> bool {
         self.has_status(402)
     }
@@ -435,7 +511,9 @@ impl Error {
         })
     }
 
-    /// 429: too many requests.
+    /// 429: too many requests (Clerk's code is [`TOO_MANY_REQUESTS_CODE`]; only the status is
+    /// checked, since a proxy in front of Clerk can rate-limit too). [`Error::retry_after`] says
+    /// how long the server asked to wait.
     pub fn is_rate_limited(&self) -> bool {
         self.has_status(429)
     }
@@ -445,7 +523,9 @@ impl Error {
         self.has_status(401) || self.has_status(403)
     }
 
-    /// 400 on revoke: the token was already used or revoked.
+    /// 400, whatever the code: a malformed request, or (the one documented 400 of these
+    /// operations) revoking a token that is not pending. To know which, use
+    /// [`Error::is_not_revocable`] or [`Error::code`].
     pub fn is_bad_request(&self) -> bool {
         self.has_status(400)
     }
@@ -470,4 +550,84 @@ fn trace_suffix(trace_id: Option<&str>) -> String {
     trace_id
         .map(|t| format!(" (trace id {t})"))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod helper_tests {
+    use super::*;
+
+    fn api(status: u16, code: &str, long_message: &str, meta: Value) -> Error {
+        let meta = match meta {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        Error::from(ApiError {
+            status: http::StatusCode::from_u16(status).unwrap(),
+            errors: vec![ClerkError {
+                code: code.into(),
+                message: String::new(),
+                long_message: long_message.into(),
+                meta,
+            }],
+            meta: Map::new(),
+            trace_id: None,
+            retry_after: None,
+            attempts: 1,
+            body: ErrorBody::Clerk,
+        })
+    }
+
+    #[test]
+    fn not_revocable_needs_the_400_and_clerks_code() {
+        let refused = api(400, CANNOT_REVOKE_CODE, "", Value::Null);
+        assert!(refused.is_not_revocable() && refused.is_bad_request());
+        // The code Clerk does not send (no `_code` suffix) is not taken for it.
+        let other = api(400, "actor_token_cannot_be_revoked", "", Value::Null);
+        assert!(!other.is_not_revocable() && other.is_bad_request());
+        assert!(!api(404, CANNOT_REVOKE_CODE, "", Value::Null).is_not_revocable());
+    }
+
+    #[test]
+    fn user_not_found_is_told_apart_from_a_missing_token() {
+        let reference = api(
+            404,
+            RESOURCE_NOT_FOUND_CODE,
+            "No user was found with id user_x",
+            Value::Null,
+        );
+        assert!(reference.is_user_not_found() && reference.is_not_found());
+        let server = api(
+            422,
+            FORM_RESOURCE_NOT_FOUND_CODE,
+            "The resource associated with the supplied user_id was not found.",
+            serde_json::json!({"param_name": "user_id"}),
+        );
+        assert!(server.is_user_not_found() && !server.is_not_found());
+        let token = api(
+            404,
+            RESOURCE_NOT_FOUND_CODE,
+            "Resource not found",
+            Value::Null,
+        );
+        assert!(!token.is_user_not_found() && token.is_not_found());
+    }
+
+    #[test]
+    fn codes_are_found_in_any_error_of_the_answer() {
+        let mut e = api(422, FORM_PARAM_MISSING_CODE, "", Value::Null);
+        if let Error::Api(a) = &mut e {
+            a.errors.push(ClerkError {
+                code: QUOTA_EXCEEDED_CODE.into(),
+                message: String::new(),
+                long_message: String::new(),
+                meta: Map::new(),
+            });
+        }
+        assert!(e.has_code(QUOTA_EXCEEDED_CODE) && e.has_code(FORM_PARAM_MISSING_CODE));
+        assert!(!e.has_code(TOO_MANY_REQUESTS_CODE));
+        assert!(e.is_quota_exhausted());
+        assert_eq!(e.code(), Some(FORM_PARAM_MISSING_CODE));
+        assert!(api(402, UNSUPPORTED_PLAN_FEATURES_CODE, "", Value::Null).is_plan_required());
+        assert!(api(429, TOO_MANY_REQUESTS_CODE, "", Value::Null).is_rate_limited());
+    }
 }

@@ -55,6 +55,12 @@ pub use error::{
 };
 #[cfg(feature = "test-util")]
 pub use model::ActorTokenBuilder;
+// Clerk's documented error codes of these operations (see each constant for its source).
+pub use error::{
+    CANNOT_REVOKE_CODE, FORM_PARAM_MISSING_CODE, FORM_PARAM_VALUE_INVALID_CODE,
+    FORM_RESOURCE_NOT_FOUND_CODE, RESOURCE_NOT_FOUND_CODE, TOO_MANY_REQUESTS_CODE,
+    UNSUPPORTED_PLAN_FEATURES_CODE,
+};
 pub use model::{Actor, ActorToken, Status};
 pub use retry::RetryPolicy;
 pub use secret::{REDACTED, Secret};

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use clerk_actor_tokens::{Actor, Clerk, Status};
-use clerk_actor_tokens_fake::{CANNOT_REVOKE_CODE, FakeClerk};
+use clerk_actor_tokens_fake::FakeClerk;
 
 use crate::failure::{Failure, Kind};
 use crate::tokens::print;
@@ -56,10 +56,20 @@ async fn steps(fake: &FakeClerk) -> Result<(), Failure> {
     ))?;
 
     print("2. Open the sign-in url, as the actor's browser would.\n")?;
-    let (status, body) = open(&url).await?;
-    if status != 200 {
+    let (status, location, body) = open(&url).await?;
+    let Some(sign_in_page) = location.filter(|_| status == 303) else {
         return Err(unexpected(format!(
             "opening the url answered HTTP {status}: {body}"
+        )));
+    };
+    print(&format!(
+        "   HTTP {status}: redirected to the sign-in page {} with the ticket in __clerk_ticket.\n",
+        sign_in_page.split('?').next().unwrap_or_default()
+    ))?;
+    let (status, _, body) = open(&sign_in_page).await?;
+    if status != 200 {
+        return Err(unexpected(format!(
+            "the sign-in page answered HTTP {status}: {body}"
         )));
     }
     let now = fake
@@ -69,14 +79,14 @@ async fn steps(fake: &FakeClerk) -> Result<(), Failure> {
     print(&format!(
         "   HTTP {status}: signed in as {USER} on behalf of {ACTOR}; the token is now {now}.\n"
     ))?;
-    let (again, _) = open(&url).await?;
+    let (again, _, _) = open(&url).await?;
     print(&format!(
         "   Opening it a second time: HTTP {again} (a url works once).\n\n"
     ))?;
 
     print("3. Revoke the used token: Clerk refuses, only pending tokens can be revoked.\n")?;
     match clerk.actor_tokens().revoke(token.id()).await {
-        Err(e) if e.is_bad_request() && e.code() == Some(CANNOT_REVOKE_CODE) => {
+        Err(e) if e.is_not_revocable() => {
             print(&format!("   {e}\n\n"))?;
         }
         Err(e) => {
@@ -113,7 +123,7 @@ async fn steps(fake: &FakeClerk) -> Result<(), Failure> {
     let second_url = second
         .url()
         .ok_or_else(|| unexpected("the create answer has no url"))?;
-    let (status, body) = open(second_url.expose()).await?;
+    let (status, _, body) = open(second_url.expose()).await?;
     let code = body["errors"][0]["code"].as_str().unwrap_or("none");
     print(&format!(
         "   Its url no longer signs anyone in: HTTP {status} {code}.\n\n"
@@ -124,8 +134,9 @@ async fn steps(fake: &FakeClerk) -> Result<(), Failure> {
     )
 }
 
-/// Opens a url with the SDK's HTTP client setup, like a browser following the link.
-async fn open(url: &str) -> Result<(u16, serde_json::Value), Failure> {
+/// Opens a url with the SDK's HTTP client setup, like a browser, one step at a time: the status,
+/// the redirect target (`Location`) and the JSON body.
+async fn open(url: &str) -> Result<(u16, Option<String>, serde_json::Value), Failure> {
     // Errors drop the url: it carries the ticket.
     let network = |e: String| {
         Failure::new(
@@ -143,9 +154,18 @@ async fn open(url: &str) -> Result<(u16, serde_json::Value), Failure> {
         .await
         .map_err(|e| network(e.without_url().to_string()))?;
     let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let bytes = response
         .bytes()
         .await
         .map_err(|e| network(e.without_url().to_string()))?;
-    Ok((status, serde_json::from_slice(&bytes).unwrap_or_default()))
+    Ok((
+        status,
+        location,
+        serde_json::from_slice(&bytes).unwrap_or_default(),
+    ))
 }

@@ -96,7 +96,7 @@ fn create_prints_the_url_the_id_and_the_revoke_command() {
 fn json_output_is_the_actor_token() {
     let fake = FakeClerk::start_blocking().unwrap();
     let (status, stdout, _) =
-        run(cli(&fake).args(["create", "--user", "u", "--actor", "a", "--json"]));
+        run(cli(&fake).args(["create", "--user", "user_u", "--actor", "a", "--json"]));
     assert_eq!(status, 0);
     let token: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(token["status"], "pending");
@@ -113,7 +113,7 @@ fn json_output_is_the_actor_token() {
 #[test]
 fn clerk_refusals_have_distinct_exit_codes() {
     let fake = FakeClerk::start_blocking().unwrap();
-    let create = ["create", "--user", "u", "--actor", "a"];
+    let create = ["create", "--user", "user_u", "--actor", "a"];
     // Not found: 4.
     let line = fails(cli(&fake).args(["revoke", "act_nope"]), 4);
     assert!(line.contains("resource_not_found"), "{line}");
@@ -152,7 +152,7 @@ fn clerk_refusals_have_distinct_exit_codes() {
 #[test]
 fn configuration_and_usage_failures() {
     let fake = FakeClerk::start_blocking().unwrap();
-    let create = ["create", "--user", "u", "--actor", "a"];
+    let create = ["create", "--user", "user_u", "--actor", "a"];
     // No key at all: 3, pointing at the variable.
     let line = fails(cli(&fake).env_remove("CLERK_SECRET_KEY").args(create), 3);
     assert!(line.contains("CLERK_SECRET_KEY"), "{line}");
@@ -178,7 +178,9 @@ fn configuration_and_usage_failures() {
         2,
     );
     fails(
-        cli(&fake).args(["create", "--user", "u", "--actor", "a", "--claim", "sub=x"]),
+        cli(&fake).args([
+            "create", "--user", "user_u", "--actor", "a", "--claim", "sub=x",
+        ]),
         2,
     );
     fails(cli(&fake).args(["create", "--user", "", "--actor", "a"]), 2);
@@ -212,7 +214,7 @@ fn a_key_file_and_the_api_url_flag_replace_the_environment() {
         .args([
             "create",
             "--user",
-            "u",
+            "user_u",
             "--actor",
             "a",
             "--api-url",
@@ -300,7 +302,7 @@ fn fake_announces_its_port_serves_and_stops_on_sigterm() {
     let (status, stdout, stderr) = run(Command::new(BIN)
         .env("CLERK_SECRET_KEY", KEY)
         .env("CLERK_API_URL", &base)
-        .args(["create", "--user", "u", "--actor", "a", "--json"]));
+        .args(["create", "--user", "user_u", "--actor", "a", "--json"]));
     assert_eq!(status, 0, "{stderr}");
     assert!(stdout.contains("\"pending\""));
 

@@ -17,17 +17,18 @@ pub(crate) fn looks_like_secret_key(key: &str) -> bool {
 /// 401 unless the request carries `Authorization: Bearer sk_(test|live)_...`.
 pub(crate) fn check(headers: &HeaderMap) -> Result<(), Refusal> {
     let Some(value) = headers.get(AUTHORIZATION) else {
+        // Texts from Clerk's catalogue (see the table in `errors`).
         return Err(Refusal::unauthorized(
             "authentication_invalid",
             "Invalid authentication",
-            "Unable to authenticate the request: send the instance's secret key as 'Authorization: Bearer <SECRET_KEY>'.",
+            "Unable to authenticate the request, you need to supply an active session",
         ));
     };
     let format_invalid = || {
         Refusal::unauthorized(
             "authorization_header_format_invalid",
             "Invalid Authorization header format",
-            "Invalid Authorization header format. Must be 'Bearer <YOUR_API_KEY>'.",
+            "Invalid Authorization header format. Must be 'Bearer <YOUR_API_KEY>'",
         )
     };
     let value = value.to_str().map_err(|_| format_invalid())?;
@@ -38,8 +39,8 @@ pub(crate) fn check(headers: &HeaderMap) -> Result<(), Refusal> {
     if !looks_like_secret_key(key.trim()) {
         return Err(Refusal::unauthorized(
             "clerk_key_invalid",
-            "The provided Clerk Secret Key is invalid",
-            "The provided Clerk Secret Key is invalid. It must start with sk_test_ or sk_live_.",
+            "The provided Clerk Secret Key is invalid. Make sure that your Clerk Secret Key is correct.",
+            "The provided Clerk Secret Key is invalid. Make sure that your Clerk Secret Key is correct.",
         ));
     }
     Ok(())

@@ -12,13 +12,20 @@
 //! | `POST /__fake/faults` (see [`FaultSpec`]) | queue a fault |
 //! | `DELETE /__fake/faults` | drop queued faults |
 //! | `POST /__fake/clock/advance` `{"seconds": 3600}` | move the fake's clock forward |
-//! | `POST /__fake/reset` | forget tokens, faults, quota, plan and clock changes |
+//! | `GET /__fake/users` | strict mode and the users added |
+//! | `PUT /__fake/users` `{"strict": true}` | strict users: only added users exist |
+//! | `PUT /__fake/users/{id}` | add a user |
+//! | `DELETE /__fake/users/{id}` | remove a user (creates for it get 404) |
+//! | `PUT /__fake/rate_limit` `{"preset": "development"}` or `{"requests": 5, "window_seconds": 10}` | Clerk's rate limit on (presets `development`, `production`) |
+//! | `DELETE /__fake/rate_limit` | rate limit off |
+//! | `POST /__fake/reset` | forget tokens, faults, quota, plan, users, rate limit and clock changes |
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, Request, State as AxumState};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, Request, State as AxumState};
 use axum::response::Response;
 use axum::routing::{get, post, put};
 use http::StatusCode;
@@ -26,6 +33,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json as json_value};
 
 use crate::errors::{Refusal, clerk_error, json};
+use crate::rate_limit::{Limiter, RateLimit};
 use crate::router::RequestContext;
 use crate::scenario::{Fault, Target};
 use crate::state::{State, StoredToken, lock};
@@ -42,6 +50,12 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/__fake/plan", put(set_plan))
         .route("/__fake/faults", post(add_fault).delete(clear_faults))
         .route("/__fake/clock/advance", post(advance_clock))
+        .route("/__fake/users", get(users).put(set_users))
+        .route("/__fake/users/{id}", put(add_user).delete(remove_user))
+        .route(
+            "/__fake/rate_limit",
+            put(set_rate_limit).delete(clear_rate_limit),
+        )
         .route("/__fake/reset", post(reset))
 }
 
@@ -106,24 +120,23 @@ fn answer(result: Result<Value, Refusal>, ctx: &RequestContext) -> Response {
     }
 }
 
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    #[serde(default = "default_limit")]
+    limit: usize,
+}
+
+fn default_limit() -> usize {
+    100
+}
+
 async fn list_tokens(
     AxumState(state): AxumState<Shared>,
     ctx: RequestContext,
-    request: Request,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    let limit = request
-        .uri()
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .find_map(|p| p.strip_prefix("limit="))
-        .map(str::parse::<usize>);
-    let limit = match limit {
-        None => 100,
-        Some(Ok(n)) => n,
-        Some(Err(_)) => {
-            return bad_request("limit must be a non-negative integer.").respond(&ctx.trace);
-        }
+    let Ok(Query(ListQuery { limit })) = query else {
+        return bad_request("limit must be a non-negative integer.").respond(&ctx.trace);
     };
     let tokens = state.tokens();
     let data: Vec<Value> = tokens.iter().rev().take(limit).map(view).collect();
@@ -322,6 +335,101 @@ async fn advance_clock(
         json_value!({"now": state.now_ms()})
     });
     answer(result, &ctx)
+}
+
+fn users_view(state: &State) -> Value {
+    let users = lock(&state.users);
+    json_value!({"strict": users.is_strict(), "added": users.added()})
+}
+
+async fn users(AxumState(state): AxumState<Shared>, ctx: RequestContext) -> Response {
+    answer(Ok(users_view(&state)), &ctx)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsersSpec {
+    strict: bool,
+}
+
+async fn set_users(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    request: Request,
+) -> Response {
+    let result = parse::<UsersSpec>(request).await.map(|spec| {
+        lock(&state.users).set_strict(spec.strict);
+        users_view(&state)
+    });
+    answer(result, &ctx)
+}
+
+fn user_view(state: &State, id: &str) -> Value {
+    json_value!({"user_id": id, "exists": lock(&state.users).exists(id)})
+}
+
+async fn add_user(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Response {
+    lock(&state.users).add(&id);
+    answer(Ok(user_view(&state, &id)), &ctx)
+}
+
+async fn remove_user(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Response {
+    lock(&state.users).remove(&id);
+    answer(Ok(user_view(&state, &id)), &ctx)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateLimitSpec {
+    preset: Option<String>,
+    requests: Option<u32>,
+    window_seconds: Option<u32>,
+}
+
+impl RateLimitSpec {
+    fn into_limit(self) -> Result<RateLimit, String> {
+        match (self.preset.as_deref(), self.requests, self.window_seconds) {
+            (Some("development"), None, None) => Ok(RateLimit::DEVELOPMENT),
+            (Some("production"), None, None) => Ok(RateLimit::PRODUCTION),
+            (None, Some(requests), Some(window)) => Ok(RateLimit::new(
+                requests,
+                Duration::from_secs(u64::from(window)),
+            )),
+            _ => Err(
+                "give preset (development or production), or requests and window_seconds".into(),
+            ),
+        }
+    }
+}
+
+async fn set_rate_limit(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    request: Request,
+) -> Response {
+    let result = async {
+        let limit = parse::<RateLimitSpec>(request)
+            .await?
+            .into_limit()
+            .map_err(bad_request)?;
+        *lock(&state.rate_limit) = Some(Limiter::new(limit));
+        Ok(json_value!(limit))
+    }
+    .await;
+    answer(result, &ctx)
+}
+
+async fn clear_rate_limit(AxumState(state): AxumState<Shared>, ctx: RequestContext) -> Response {
+    *lock(&state.rate_limit) = None;
+    answer(Ok(json_value!({"rate_limit": null})), &ctx)
 }
 
 async fn reset(AxumState(state): AxumState<Shared>, ctx: RequestContext) -> Response {

@@ -1,14 +1,53 @@
-//! Clerk's error bodies (`ClerkErrors`, the SDK's own wire type) and the trace id that ties a
-//! response to its error body.
+//! Clerk's error bodies (`ClerkErrors`, the SDK's own wire type), the trace id in them, and
+//! every status and code the fake answers with, each with the public source it follows.
+//!
+//! Sources, abbreviated below:
+//! - **catalogue**: Clerk's error catalogue, clerk/clerk-docs `data/api_errors.json` and
+//!   `docs/errors/*.mdx` (`actor-tokens.mdx`, `backend-api.mdx`, `rate-limits.mdx`), generated
+//!   from Clerk's server code;
+//! - **reference**: Clerk's Backend API reference for actor tokens
+//!   (reference.clerk.dev/reference/backend-api-reference/actor-tokens), with example bodies;
+//! - **spec**: Clerk's OpenAPI spec (`/work/shared/upstream/clerk-bapi.yml`, vendored in
+//!   `openapi/clerk-actor-tokens.yaml`), which lists statuses but not bodies;
+//! - **server**: Clerk's Go server sources as published in github.com/alexisintech/scalar-script
+//!   (`api/bapi/v1/actor_tokens`, `api/fapi/v1/tickets`, `api/apierror`), the code the catalogue
+//!   is generated from;
+//! - **limits**: clerk/clerk-docs `docs/guides/how-clerk-works/system-limits.mdx`.
+//!
+//! | When | Status | Code (`message`) | Source |
+//! | --- | --- | --- | --- |
+//! | no `Authorization` header | 401 | `authentication_invalid` ("Invalid authentication") | catalogue `InvalidAuthentication` |
+//! | `Authorization` not `Bearer <key>` | 401 | `authorization_header_format_invalid` | catalogue `InvalidAuthorizationHeaderFormat` |
+//! | key not `sk_test_`/`sk_live_` | 401 | `clerk_key_invalid` | catalogue `InvalidClerkSecretKey` |
+//! | create body not JSON | 400 | `request_body_invalid` ("Request body invalid") | catalogue `InvalidRequestBody` |
+//! | required field missing | 422 | `form_param_missing` ("is missing", "`<param>` must be included.", `meta.param_name`) | reference (create: `user_id`, `actor.sub`) |
+//! | field out of range (`expires_in_seconds` < 1, ...) | 422 | `form_param_value_invalid` ("is invalid", `meta.param_name`) | reference |
+//! | field of the wrong type | 422 | `form_param_format_invalid` ("is invalid") | no public source for this request; our choice, the catalogue's code for a malformed parameter |
+//! | unknown field | 422 | `form_param_unknown` ("is unknown") | no public source for this request; our choice, the catalogue's code for an unknown parameter |
+//! | create for an unknown `user_id` | 404 | `resource_not_found` ("not found", "No user was found with id `<id>`.") | reference; the server code answers 422 `form_resource_not_found` instead, the SDK's `is_user_not_found()` accepts both |
+//! | create on a plan without impersonation | 402 | `unsupported_subscription_plan_features` ("Unsupported plan features", `meta.unsupported_features`) | spec lists the 402, catalogue gives its 402 plan codes; the exact body of this 402 is not public, our choice |
+//! | monthly impersonations used up | 422 | `impersonation_limit_exceeded` (`meta.used`, `meta.limit`) | catalogue `ImpersonationLimitExceeded` (text and meta keys); clerk/cli reads `meta.used`/`meta.limit` |
+//! | revoke of an unknown id | 404 | `resource_not_found` ("not found", "Resource not found") | reference |
+//! | revoke of a token that is not pending | 400 | `actor_token_cannot_be_revoked_code` ("cannot revoke") | catalogue `ActorTokenCannotBeRevoked`, reference |
+//! | revoke of a pending token past its expiry | 200 | | no public source; our choice: the server code refuses only non-pending tokens, and expiry does not change the status |
+//! | opening a used url | 400 | `actor_token_already_used_code` | catalogue `ActorTokenAlreadyUsed` (Frontend API) |
+//! | opening a revoked url | 400 | `actor_token_revoked_code` | catalogue `ActorTokenRevoked` (Frontend API) |
+//! | opening an expired url | 400 | `actor_token_cannot_be_used_code` | catalogue `ActorTokenCannotBeUsed`; no public source says which code an expired actor ticket gets, our choice |
+//! | opening a url with no or a forged ticket | 400 | `ticket_invalid_code` ("ticket is invalid") | server (`tickets.BuildTicketRedirectURL`, `apierror.TicketInvalid`) |
+//! | rate limited (opt-in mode or injected 429) | 429 | `too_many_requests` ("Too many requests", "Too many requests, retry later"), `Retry-After` in whole seconds | catalogue `TooManyRequests`; limits (`Retry-After`, 100 or 1000 per 10 s) |
+//! | wrong method | 405 | `method_not_allowed`, `Allow` | no public source; our choice, so that clients see Clerk's error shape |
+//! | unknown path | 404 | `resource_not_found` | no public source; our choice, Clerk's generic not-found code |
+//! | body over 64 KiB | 413 | `request_body_too_large` | no public source; our choice (the create body is a few hundred bytes) |
+//! | injected 5xx | as asked | derived from the status (`internal_clerk_error` for 500) | no public source; our choice |
+//!
+//! Every error body carries `clerk_trace_id` (server `apierror.Response`). No public source shows
+//! a `Clerk-Trace-Id` response header, so the fake sends none; the SDK still reads one if present.
 
 use axum::response::{IntoResponse, Response};
 use clerk_actor_tokens::raw::types::{ClerkError, ClerkErrors};
 use http::StatusCode;
-use http::header::{ALLOW, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
+use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use serde_json::{Map, Value};
-
-/// Header that carries the trace id on every response, as Clerk's API does.
-pub(crate) const TRACE_HEADER: HeaderName = HeaderName::from_static("clerk-trace-id");
 
 /// The per-request trace id: 32 hex digits, like Clerk's.
 #[derive(Clone, Debug)]
@@ -18,11 +57,24 @@ impl TraceId {
     pub(crate) fn new() -> Self {
         Self(format!("{:032x}", fastrand::u128(..)))
     }
+}
 
-    pub(crate) fn header_value(&self) -> HeaderValue {
-        // Hex digits are always a valid header value; the fallback only keeps this total.
-        HeaderValue::from_str(&self.0).unwrap_or(HeaderValue::from_static("0"))
-    }
+pub(crate) use clerk_actor_tokens::{RESOURCE_NOT_FOUND_CODE, TOO_MANY_REQUESTS_CODE};
+
+/// Clerk's Frontend API code for a ticket that is missing or not Clerk's (server
+/// `apierror.TicketInvalid`).
+pub const TICKET_INVALID_CODE: &str = "ticket_invalid_code";
+/// Clerk's Frontend API code for opening a used actor token's url (catalogue).
+pub const ALREADY_USED_CODE: &str = "actor_token_already_used_code";
+/// Clerk's Frontend API code for opening a revoked actor token's url (catalogue).
+pub const REVOKED_CODE: &str = "actor_token_revoked_code";
+/// Clerk's Frontend API code for an actor token that can no longer be used (catalogue); the fake
+/// sends it for an expired one.
+pub const CANNOT_BE_USED_CODE: &str = "actor_token_cannot_be_used_code";
+
+/// At most this many characters of a caller's id are quoted back in a message.
+fn shown(id: &str) -> String {
+    id.chars().take(64).collect()
 }
 
 /// One entry of Clerk's `errors` array.
@@ -79,10 +131,47 @@ impl Refusal {
         )
     }
 
+    /// 404 `resource_not_found`, the one not-found refusal of the fake.
     pub(crate) fn not_found(long_message: impl Into<String>) -> Self {
         Self::one(
             StatusCode::NOT_FOUND,
-            clerk_error("resource_not_found", "not found", long_message),
+            clerk_error(RESOURCE_NOT_FOUND_CODE, "not found", long_message),
+        )
+    }
+
+    /// 404 for an id of no stored actor token (reference: "Resource not found").
+    pub(crate) fn unknown_token() -> Self {
+        Self::not_found("Resource not found")
+    }
+
+    /// 404 for a create whose `user_id` names no user (reference).
+    pub(crate) fn unknown_user(user_id: &str) -> Self {
+        Self::not_found(format!("No user was found with id {}.", shown(user_id)))
+    }
+
+    /// 429 `too_many_requests` with `Retry-After` (catalogue `TooManyRequests`).
+    pub(crate) fn too_many_requests(retry_after_secs: u64) -> Self {
+        let mut refusal = Self::one(
+            StatusCode::TOO_MANY_REQUESTS,
+            clerk_error(
+                TOO_MANY_REQUESTS_CODE,
+                "Too many requests",
+                "Too many requests, retry later",
+            ),
+        );
+        refusal.retry_after = Some(retry_after_secs.max(1));
+        refusal
+    }
+
+    /// 400 `ticket_invalid_code`: no ticket, or not one this fake issued (server).
+    pub(crate) fn ticket_invalid() -> Self {
+        Self::one(
+            StatusCode::BAD_REQUEST,
+            clerk_error(
+                TICKET_INVALID_CODE,
+                "ticket is invalid",
+                "This ticket is invalid. Make sure you're using a valid ticket generated by Clerk.",
+            ),
         )
     }
 

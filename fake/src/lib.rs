@@ -7,12 +7,17 @@
 //!
 //! - Runs in-process on an ephemeral port: [`FakeClerk::start`] (async) or
 //!   [`FakeClerk::start_blocking`] (its own thread, for synchronous tests).
-//! - Behaves like Clerk: tokens are `pending` until their url is opened once (`accepted`),
-//!   only pending tokens can be revoked, tickets expire after `expires_in_seconds`, errors are
-//!   Clerk's `{"errors": [...], "clerk_trace_id": ...}` and every response has `Clerk-Trace-Id`.
-//! - Scenarios: a monthly quota, a plan without impersonation (402), injected [`Fault`]s
-//!   (any status with `Retry-After`, delays, dropped connections), a movable clock. Each is
-//!   also reachable over HTTP under `/__fake/` (see the `control` module docs in the source).
+//! - Behaves like Clerk: tokens are `pending` until their url is opened once (`accepted`; the url
+//!   redirects to the sign-in page with `__clerk_ticket`), only pending tokens can be revoked,
+//!   tickets expire after `expires_in_seconds`, unknown users get 404, errors are Clerk's
+//!   `{"errors": [...], "clerk_trace_id": ...}` with the codes and texts of Clerk's error
+//!   catalogue (each with its source in the `errors` module docs in the source).
+//! - Users: every `user_...` id exists unless removed ([`FakeClerk::remove_user`]); strict mode
+//!   ([`FakeClerkBuilder::strict_users`]) knows only added users ([`FakeClerk::add_user`]).
+//! - Scenarios: a monthly quota, a plan without impersonation (402), Clerk's rate limits
+//!   ([`RateLimit`], opt-in), injected [`Fault`]s (any status with `Retry-After`, delays,
+//!   dropped connections), a movable clock. Each is also reachable over HTTP under `/__fake/`
+//!   (see the `control` module docs in the source).
 //! - Memory is bounded: at most [`DEFAULT_MAX_TOKENS`] tokens by default
 //!   ([`FakeClerkBuilder::max_tokens`]); when full, expired tokens are evicted first, then the
 //!   oldest. A stored token takes about 150 bytes (56-byte record, map and expiry-index entries,
@@ -33,7 +38,7 @@
 //! assert_eq!(fake.token(token.id()).unwrap().status, Status::Accepted);
 //!
 //! let refused = clerk.actor_tokens().revoke(token.id()).await.unwrap_err();
-//! assert!(refused.is_bad_request()); // only pending tokens can be revoked
+//! assert!(refused.is_not_revocable()); // only pending tokens can be revoked
 //! fake.stop().await;
 //! # Ok(()) }
 //! ```
@@ -43,11 +48,13 @@ mod auth;
 mod control;
 mod errors;
 mod ids;
+mod rate_limit;
 mod router;
 mod scenario;
 mod server;
 mod state;
 mod store;
+mod users;
 mod validation;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -58,14 +65,21 @@ use clerk_actor_tokens::{Clerk, ClerkBuilder, Secret};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use control::FaultSpec;
-pub use http::StatusCode;
-pub use scenario::{Fault, Target, Usage};
-pub use state::{
-    CANNOT_REVOKE_CODE, PLAN_REQUIRED_CODE, QUOTA_EXCEEDED_CODE, RedeemError, StoredToken,
+// Clerk's codes the fake answers with: the SDK's constants (one home), and the Frontend API's
+// codes of the sign-in url, which only the fake needs.
+pub use clerk_actor_tokens::{
+    CANNOT_REVOKE_CODE, QUOTA_EXCEEDED_CODE, RESOURCE_NOT_FOUND_CODE, TOO_MANY_REQUESTS_CODE,
+    UNSUPPORTED_PLAN_FEATURES_CODE,
 };
+pub use control::FaultSpec;
+pub use errors::{ALREADY_USED_CODE, CANNOT_BE_USED_CODE, REVOKED_CODE, TICKET_INVALID_CODE};
+pub use http::StatusCode;
+pub use rate_limit::RateLimit;
+pub use scenario::{Fault, Target, Usage};
+pub use state::{RedeemError, StoredToken};
 
-use crate::state::{State, lock};
+use crate::rate_limit::Limiter;
+use crate::state::{SignInConfig, State, lock};
 use crate::validation::CreateBodyValidator;
 
 /// A secret key the fake accepts (any `sk_test_...` or `sk_live_...` key is accepted).
@@ -96,6 +110,14 @@ pub enum StartError {
     /// The server thread or its runtime could not be started.
     #[error("cannot start the fake's thread: {0}")]
     Thread(#[source] std::io::Error),
+    /// A configured url cannot be used (it must be an absolute `http(s)://` url).
+    #[error("invalid {what} {url:?}: it must be an absolute http:// or https:// url")]
+    InvalidUrl {
+        /// Which setting.
+        what: &'static str,
+        /// The url as given.
+        url: String,
+    },
 }
 
 /// Configures a [`FakeClerk`]: where it listens and how many tokens it keeps.
@@ -114,6 +136,10 @@ pub struct FakeClerkBuilder {
     host: String,
     port: u16,
     max_tokens: usize,
+    frontend_api: Option<String>,
+    sign_in_url: Option<String>,
+    strict_users: bool,
+    rate_limit: Option<RateLimit>,
 }
 
 impl Default for FakeClerkBuilder {
@@ -122,7 +148,29 @@ impl Default for FakeClerkBuilder {
             host: Ipv4Addr::LOCALHOST.to_string(),
             port: 0,
             max_tokens: DEFAULT_MAX_TOKENS,
+            frontend_api: None,
+            sign_in_url: None,
+            strict_users: false,
+            rate_limit: None,
         }
+    }
+}
+
+/// An absolute `http(s)://` url without a trailing `/`, usable in a `Location` header.
+fn checked_url(what: &'static str, url: &str) -> Result<String, StartError> {
+    let trimmed = url.trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    let usable = rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/'))
+        && http::HeaderValue::from_str(trimmed).is_ok();
+    if usable {
+        Ok(trimmed.to_string())
+    } else {
+        Err(StartError::InvalidUrl {
+            what,
+            url: url.to_string(),
+        })
     }
 }
 
@@ -154,8 +202,49 @@ impl FakeClerkBuilder {
         self
     }
 
+    /// The Frontend API origin that sign-in urls point at, like Clerk's
+    /// `https://<your-frontend-api>` (default: the fake itself). Urls are
+    /// `<origin>/v1/tickets/accept?ticket=...`; point it elsewhere (a proxy, a hosts entry) only if
+    /// requests to it reach the fake.
+    pub fn frontend_api(mut self, origin: impl Into<String>) -> Self {
+        self.frontend_api = Some(origin.into());
+        self
+    }
+
+    /// The application's sign-in page that opening a sign-in url redirects to, with
+    /// `__clerk_ticket=<ticket>` added (default: the fake's own `/sign-in`, which shows the
+    /// sign-in as JSON).
+    pub fn sign_in_url(mut self, url: impl Into<String>) -> Self {
+        self.sign_in_url = Some(url.into());
+        self
+    }
+
+    /// Strict users: only users added with [`FakeClerk::add_user`] exist. By default every
+    /// `user_...` id exists (until [`FakeClerk::remove_user`]); creates for a user that does not
+    /// exist get Clerk's 404 `resource_not_found`.
+    pub fn strict_users(mut self, strict: bool) -> Self {
+        self.strict_users = strict;
+        self
+    }
+
+    /// Starts with Clerk's rate limit on (e.g. [`RateLimit::DEVELOPMENT`]); off by default.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
     async fn prepare(&self) -> Result<Prepared, StartError> {
         let validator = CreateBodyValidator::shared().map_err(StartError::Spec)?;
+        let frontend_api = self
+            .frontend_api
+            .as_deref()
+            .map(|u| checked_url("frontend API origin", u))
+            .transpose()?;
+        let sign_in_url = self
+            .sign_in_url
+            .as_deref()
+            .map(|u| checked_url("sign-in url", u))
+            .transpose()?;
         let bind_error = |source| StartError::Bind {
             address: format!("{}:{}", self.host, self.port),
             source,
@@ -164,7 +253,19 @@ impl FakeClerkBuilder {
             .await
             .map_err(bind_error)?;
         let addr = listener.local_addr().map_err(bind_error)?;
-        let state = Arc::new(State::new(validator, origin(addr), self.max_tokens));
+        let own = origin(addr);
+        let sign_in = SignInConfig {
+            frontend_api: frontend_api.unwrap_or_else(|| own.clone()),
+            sign_in_url: sign_in_url.unwrap_or_else(|| format!("{own}{}", router::SIGN_IN_PATH)),
+        };
+        let state = Arc::new(State::new(
+            validator,
+            own,
+            sign_in,
+            self.max_tokens,
+            self.strict_users,
+        ));
+        *lock(&state.rate_limit) = self.rate_limit.map(Limiter::new);
         let router = router::build(state.clone());
         Ok(Prepared {
             state,
@@ -402,13 +503,44 @@ impl FakeClerk {
         lock(&self.state.scenario).usage()
     }
 
+    /// Makes a user exist (any id, also in strict mode).
+    pub fn add_user(&self, user_id: &str) {
+        lock(&self.state.users).add(user_id);
+    }
+
+    /// Makes a user not exist, as if deleted: creates for it get 404 `resource_not_found`.
+    pub fn remove_user(&self, user_id: &str) {
+        lock(&self.state.users).remove(user_id);
+    }
+
+    /// Whether creates for this user are accepted.
+    pub fn user_exists(&self, user_id: &str) -> bool {
+        lock(&self.state.users).exists(user_id)
+    }
+
+    /// Strict users on or off (see [`FakeClerkBuilder::strict_users`]).
+    pub fn set_strict_users(&self, strict: bool) {
+        lock(&self.state.users).set_strict(strict);
+    }
+
+    /// Clerk's rate limit for the actor-token endpoints (`None`: off, the default). Beyond it,
+    /// requests get 429 `too_many_requests` with `Retry-After` in whole seconds.
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        *lock(&self.state.rate_limit) = limit.map(Limiter::new);
+    }
+
+    /// The sign-in page that opening a sign-in url redirects to.
+    pub fn sign_in_url(&self) -> &str {
+        &self.state.sign_in.sign_in_url
+    }
+
     /// Moves the fake's clock forward, to expire tokens without waiting.
     pub fn advance_clock(&self, by: Duration) {
         self.state.advance_clock(by);
     }
 
-    /// Forgets tokens, faults, quota and plan settings and clock changes. Ids issued before are
-    /// not issued again.
+    /// Forgets tokens, faults, quota and plan settings, added and removed users, the rate limit
+    /// and clock changes. Ids issued before are not issued again.
     pub fn reset(&self) {
         self.state.reset();
     }

@@ -1,5 +1,6 @@
-//! The HTTP face of the fake: Clerk's two actor-token endpoints, the sign-in url, 405 and 404
-//! answers in Clerk's shape, and the fault injection that wraps each endpoint.
+//! The HTTP face of the fake: Clerk's two actor-token endpoints, the sign-in url and the sign-in
+//! page it redirects to, 405 and 404 answers in Clerk's shape, the opt-in rate limit, and the
+//! fault injection that wraps each endpoint.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -7,14 +8,16 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{FromRequestParts, Path, Request, State as AxumState};
-use axum::response::Response;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequestParts, Path, Query, Request, State as AxumState};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http::StatusCode;
+use http::header::{ACCEPT, HeaderMap, LOCATION};
 use http::request::Parts;
 use tokio::sync::Notify;
 
-use crate::errors::{Refusal, TraceId, clerk_error, json};
+use crate::errors::{Refusal, TOO_MANY_REQUESTS_CODE, TraceId, clerk_error, json};
 use crate::scenario::{Action, Target};
 use crate::state::{State, lock};
 
@@ -22,6 +25,10 @@ use crate::state::{State, lock};
 pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
 
 type Shared = Arc<State>;
+
+/// The fake's stand-in for the application's sign-in page, where opening a sign-in url redirects
+/// unless `FakeClerkBuilder::sign_in_url` names another.
+pub(crate) const SIGN_IN_PATH: &str = "/sign-in";
 
 /// Per-request context the server puts into the request: the trace id (also sent as a header)
 /// and the switch that drops the connection.
@@ -66,6 +73,7 @@ pub(crate) fn build(state: Shared) -> Router {
                 Refusal::method_not_allowed("GET, HEAD").respond(&ctx.trace)
             }),
         )
+        .route(SIGN_IN_PATH, get(sign_in_page))
         .merge(crate::control::routes())
         .fallback(|ctx: RequestContext| async move {
             Refusal::not_found("The requested resource does not exist.").respond(&ctx.trace)
@@ -103,11 +111,22 @@ where
             if fault.after_processing {
                 let _ = handle().await;
             }
-            let mut refusal = Refusal::one(
-                status,
-                clerk_error(&code, &message, format!("Injected fault: HTTP {status}.")),
-            );
-            refusal.retry_after = retry_after_secs;
+            // A 429 always carries a whole-second Retry-After, as Clerk's does (see `errors`).
+            let refusal = if status == StatusCode::TOO_MANY_REQUESTS {
+                let mut refusal = Refusal::too_many_requests(retry_after_secs.unwrap_or(1));
+                if code != TOO_MANY_REQUESTS_CODE {
+                    refusal.errors =
+                        vec![clerk_error(&code, &message, "Injected fault: HTTP 429.")];
+                }
+                refusal
+            } else {
+                let mut refusal = Refusal::one(
+                    status,
+                    clerk_error(&code, &message, format!("Injected fault: HTTP {status}.")),
+                );
+                refusal.retry_after = retry_after_secs;
+                refusal
+            };
             refusal.respond(&ctx.trace)
         }
         Action::Drop => {
@@ -161,6 +180,7 @@ async fn create(
     with_faults(st, Target::Create, &ctx, move || async move {
         let result = async {
             crate::auth::check(request.headers())?;
+            st.check_rate_limit()?;
             let body = read_body(request).await?;
             let body = st.validator.parse(&body)?;
             st.create(body)
@@ -183,10 +203,12 @@ async fn revoke(
     // The body is ignored, as Clerk does: clients send none, `{}`, with or without a content type.
     let (st, trace) = (&*state, &ctx.trace);
     with_faults(st, Target::Revoke, &ctx, move || async move {
-        let result = crate::auth::check(request.headers()).and_then(|()| match id {
-            Ok(Path(id)) => st.revoke(&id),
-            Err(_) => Err(Refusal::not_found("No actor token was found with that id.")),
-        });
+        let result = crate::auth::check(request.headers())
+            .and_then(|()| st.check_rate_limit())
+            .and_then(|()| match id {
+                Ok(Path(id)) => st.revoke(&id),
+                Err(_) => Err(Refusal::unknown_token()),
+            });
         match result {
             Ok(token) => json(StatusCode::OK, &token),
             Err(refusal) => refusal.respond(trace),
@@ -195,34 +217,79 @@ async fn revoke(
     .await
 }
 
-/// Opening a token's url: the fake's stand-in for Clerk's sign-in with a ticket.
+/// The query of a sign-in url (server `tickets.HTTP.Accept`).
+#[derive(Debug, serde::Deserialize)]
+struct AcceptQuery {
+    #[serde(default)]
+    ticket: String,
+    redirect_url: Option<String>,
+}
+
+/// Whether the client asked for JSON rather than a browser's redirect.
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/json"))
+}
+
+/// Opening a token's url. Clerk's Frontend API answers `303 See Other` to the application's
+/// sign-in page with `__clerk_ticket`, and Clerk's sign-in there consumes the ticket. The fake has
+/// no browser to run that page, so opening the url is the sign-in: the token becomes `accepted`
+/// (or the refusal Clerk's sign-in would give comes back here), then the redirect follows. A
+/// client that sends `Accept: application/json` gets the sign-in as JSON instead of a redirect.
 async fn redeem(
     AxumState(state): AxumState<Shared>,
     ctx: RequestContext,
-    request: Request,
+    query: Result<Query<AcceptQuery>, QueryRejection>,
+    headers: HeaderMap,
 ) -> Response {
     let (st, trace) = (&*state, &ctx.trace);
     with_faults(st, Target::Redeem, &ctx, move || async move {
-        let query = request.uri().query().unwrap_or_default();
-        let ticket = query
-            .split('&')
-            .find_map(|pair| pair.strip_prefix("ticket="))
-            .unwrap_or_default();
-        if ticket.is_empty() {
-            let error = crate::errors::with_param(
-                clerk_error(
-                    "form_param_missing",
-                    "missing required parameter",
-                    "ticket must be included.",
-                ),
-                "ticket",
-            );
-            return Refusal::one(StatusCode::BAD_REQUEST, error).respond(trace);
+        let Ok(Query(query)) = query else {
+            return Refusal::ticket_invalid().respond(trace);
+        };
+        if query.ticket.is_empty() {
+            return Refusal::ticket_invalid().respond(trace);
         }
-        match st.redeem(ticket) {
-            Ok(token) => json(StatusCode::OK, &crate::control::SignIn::from(&token)),
+        match st.redeem(&query.ticket) {
+            Ok(token) if wants_json(&headers) => {
+                json(StatusCode::OK, &crate::control::SignIn::from(&token))
+            }
+            Ok(_) => {
+                let location = st.sign_in_redirect(&query.ticket, query.redirect_url.as_deref());
+                match http::HeaderValue::from_str(&location) {
+                    Ok(location) => (StatusCode::SEE_OTHER, [(LOCATION, location)]).into_response(),
+                    // The sign-in url was checked when the fake was built; keep this total.
+                    Err(_) => Refusal::ticket_invalid().respond(trace),
+                }
+            }
             Err(e) => e.refusal().respond(trace),
         }
     })
     .await
+}
+
+/// The query the sign-in page gets from the redirect.
+#[derive(Debug, serde::Deserialize)]
+struct SignInPageQuery {
+    #[serde(default)]
+    __clerk_ticket: String,
+}
+
+/// The fake's stand-in for the application's sign-in page: it shows, as JSON, the sign-in that
+/// the ticket in `__clerk_ticket` completed. Opening it changes nothing.
+async fn sign_in_page(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    query: Result<Query<SignInPageQuery>, QueryRejection>,
+) -> Response {
+    let token = query
+        .ok()
+        .and_then(|Query(q)| state.token_for_ticket(&q.__clerk_ticket));
+    match token {
+        Some(token) => json(StatusCode::OK, &crate::control::SignIn::from(&token)),
+        None => Refusal::ticket_invalid().respond(&ctx.trace),
+    }
 }

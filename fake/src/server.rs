@@ -12,7 +12,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use tower_service::Service;
 
-use crate::errors::{TRACE_HEADER, TraceId};
+use crate::errors::TraceId;
 use crate::router::RequestContext;
 
 /// How long in-flight requests may take to finish once the fake is asked to stop.
@@ -56,10 +56,8 @@ async fn connection(stream: TcpStream, router: Router, mut shutdown: watch::Rece
     let switch = drop_switch.clone();
     let service =
         hyper::service::service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
-            let trace = TraceId::new();
-            let header = trace.header_value();
             request.extensions_mut().insert(RequestContext {
-                trace,
+                trace: TraceId::new(),
                 drop_connection: Some(switch.clone()),
             });
             let mut router = router.clone();
@@ -68,11 +66,10 @@ async fn connection(stream: TcpStream, router: Router, mut shutdown: watch::Rece
                 let method = request.method().clone();
                 // The path only: a sign-in url's query holds its ticket.
                 let path = request.uri().path().to_string();
-                let mut response = match router.call(request.map(axum::body::Body::new)).await {
+                let response = match router.call(request.map(axum::body::Body::new)).await {
                     Ok(response) => response,
                     Err(never) => match never {},
                 };
-                response.headers_mut().insert(TRACE_HEADER, header);
                 tracing::debug!(
                     %method,
                     path,

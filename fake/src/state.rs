@@ -12,18 +12,16 @@ use clerk_actor_tokens::{Secret, Status};
 use http::StatusCode;
 use serde_json::{Map, Value};
 
-use crate::errors::{Refusal, clerk_error};
+use crate::errors::{
+    ALREADY_USED_CODE, CANNOT_BE_USED_CODE, REVOKED_CODE, Refusal, TICKET_INVALID_CODE, clerk_error,
+};
 use crate::ids::Codec;
+use crate::rate_limit::Limiter;
 use crate::scenario::Scenario;
 use crate::store::{Life, Record, Store};
+use crate::users::Users;
 use crate::validation::CreateBodyValidator;
-
-/// Clerk's error code for a monthly impersonation quota that is used up.
-pub const QUOTA_EXCEEDED_CODE: &str = clerk_actor_tokens::QUOTA_EXCEEDED_CODE;
-/// The code the fake sends with 402 when the plan has no impersonation.
-pub const PLAN_REQUIRED_CODE: &str = "feature_not_enabled";
-/// Clerk's code for revoking a token that is no longer pending.
-pub const CANNOT_REVOKE_CODE: &str = "actor_token_cannot_be_revoked";
+use clerk_actor_tokens::{CANNOT_REVOKE_CODE, QUOTA_EXCEEDED_CODE, UNSUPPORTED_PLAN_FEATURES_CODE};
 
 /// A token as the fake holds it, for tests to inspect.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,34 +68,47 @@ pub enum RedeemError {
 }
 
 impl RedeemError {
-    /// Clerk's error code for this refusal.
+    /// Clerk's Frontend API error code for this refusal (see the table in the `errors` module).
     pub fn code(&self) -> &'static str {
         match self {
-            RedeemError::Unknown => "resource_not_found",
-            RedeemError::AlreadyUsed => "actor_token_already_used",
-            RedeemError::Revoked => "actor_token_revoked",
-            RedeemError::Expired => "actor_token_cannot_be_used",
+            RedeemError::Unknown => TICKET_INVALID_CODE,
+            RedeemError::AlreadyUsed => ALREADY_USED_CODE,
+            RedeemError::Revoked => REVOKED_CODE,
+            RedeemError::Expired => CANNOT_BE_USED_CODE,
         }
     }
 
+    /// The answer, all 400s with the catalogue's texts.
     pub(crate) fn refusal(&self) -> Refusal {
-        let status = match self {
-            RedeemError::Unknown => StatusCode::NOT_FOUND,
-            _ => StatusCode::BAD_REQUEST,
+        let (message, long) = match self {
+            RedeemError::Unknown => return Refusal::ticket_invalid(),
+            RedeemError::AlreadyUsed => (
+                "actor token has already been used",
+                "This actor token has already been used. Each token can only be used once.",
+            ),
+            RedeemError::Revoked => (
+                "actor token has been revoked",
+                "This actor token has been revoked and cannot be used anymore.",
+            ),
+            RedeemError::Expired => (
+                "actor token cannot be used",
+                "This actor token cannot be used anymore. Please request a new one.",
+            ),
         };
-        let message = match self {
-            RedeemError::Unknown => "not found",
-            RedeemError::AlreadyUsed => "actor token has already been used",
-            RedeemError::Revoked => "actor token has been revoked",
-            RedeemError::Expired => "actor token cannot be used",
-        };
-        let mut long = self.to_string();
-        if let Some(first) = long.get_mut(..1) {
-            first.make_ascii_uppercase();
-        }
-        long.push('.');
-        Refusal::one(status, clerk_error(self.code(), message, long))
+        Refusal::one(
+            StatusCode::BAD_REQUEST,
+            clerk_error(self.code(), message, long),
+        )
     }
+}
+
+/// Where sign-in urls point and where opening one redirects to.
+#[derive(Clone, Debug)]
+pub(crate) struct SignInConfig {
+    /// The Frontend API origin of the url Clerk hands out (`https://<frontend-api>`).
+    pub(crate) frontend_api: String,
+    /// The application's sign-in page the accept url redirects to.
+    pub(crate) sign_in_url: String,
 }
 
 /// Locks a mutex; a panic elsewhere while holding it leaves plain data that is still usable.
@@ -112,20 +123,46 @@ pub(crate) struct State {
     pub(crate) scenario: Mutex<Scenario>,
     pub(crate) codec: Codec,
     pub(crate) validator: &'static CreateBodyValidator,
-    /// `http://host:port`, where sign-in urls point.
+    /// `http://host:port`, where the fake listens.
     pub(crate) origin: String,
+    pub(crate) sign_in: SignInConfig,
+    pub(crate) users: Mutex<Users>,
+    /// Whether users start in strict mode (what `reset` returns to).
+    strict_users: bool,
+    /// Clerk's rate limit, when the opt-in mode is on.
+    pub(crate) rate_limit: Mutex<Option<Limiter>>,
     clock_offset_ms: AtomicI64,
 }
 
 impl State {
-    pub(crate) fn new(validator: &'static CreateBodyValidator, origin: String, cap: usize) -> Self {
+    pub(crate) fn new(
+        validator: &'static CreateBodyValidator,
+        origin: String,
+        sign_in: SignInConfig,
+        cap: usize,
+        strict_users: bool,
+    ) -> Self {
         Self {
             store: Mutex::new(Store::new(cap)),
             scenario: Mutex::new(Scenario::default()),
             codec: Codec::new(),
             validator,
             origin,
+            sign_in,
+            users: Mutex::new(Users::new(strict_users)),
+            strict_users,
+            rate_limit: Mutex::new(None),
             clock_offset_ms: AtomicI64::new(0),
+        }
+    }
+
+    /// Counts a Backend API request against the rate limit, when one is set.
+    pub(crate) fn check_rate_limit(&self) -> Result<(), Refusal> {
+        match lock(&self.rate_limit).as_mut() {
+            Some(limiter) => limiter
+                .check(std::time::Instant::now())
+                .map_err(Refusal::too_many_requests),
+            None => Ok(()),
         }
     }
 
@@ -147,15 +184,37 @@ impl State {
             });
     }
 
-    /// Forgets all tokens, faults, quota and plan settings and the clock's advance.
+    /// Forgets all tokens, faults, quota and plan settings, users, the rate limit and the
+    /// clock's advance.
     pub(crate) fn reset(&self) {
         lock(&self.store).clear();
         *lock(&self.scenario) = Scenario::default();
+        *lock(&self.users) = Users::new(self.strict_users);
+        *lock(&self.rate_limit) = None;
         self.clock_offset_ms.store(0, Ordering::Relaxed);
     }
 
+    /// The sign-in url Clerk hands out: on the Frontend API, `/v1/tickets/accept?ticket=...`
+    /// (server `actor_tokens.Service.Create`).
     fn url(&self, ticket: &str) -> String {
-        format!("{}/v1/tickets/accept?ticket={ticket}", self.origin)
+        format!(
+            "{}/v1/tickets/accept?ticket={ticket}",
+            self.sign_in.frontend_api
+        )
+    }
+
+    /// Where opening a sign-in url redirects: the sign-in page with `__clerk_ticket` (and
+    /// `__clerk_redirect_url` when the url carried a `redirect_url`), as Clerk's
+    /// `tickets.handleActorToken` does.
+    pub(crate) fn sign_in_redirect(&self, ticket: &str, redirect_url: Option<&str>) -> String {
+        let mut query = vec![("__clerk_ticket", ticket)];
+        if let Some(after) = redirect_url.filter(|u| !u.is_empty()) {
+            query.push(("__clerk_redirect_url", after));
+        }
+        let encoded = serde_urlencoded::to_string(&query).unwrap_or_default();
+        let base = &self.sign_in.sign_in_url;
+        let separator = if base.contains('?') { '&' } else { '?' };
+        format!("{base}{separator}{encoded}")
     }
 
     pub(crate) fn create(&self, body: CreateActorTokenBody) -> Result<WireToken, Refusal> {
@@ -174,12 +233,18 @@ impl State {
             Refusal::one(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 clerk_error(
-                    "form_param_value_invalid",
+                    clerk_actor_tokens::FORM_PARAM_VALUE_INVALID_CODE,
                     "is invalid",
                     "user_id is too long.",
                 ),
             )
         })?;
+        // Clerk looks the user up right after validating the body (server
+        // `actor_tokens.Service.Create`); where the plan and quota checks sit relative to it is
+        // not public: our choice is user, plan, quota.
+        if !lock(&self.users).exists(&body.user_id) {
+            return Err(Refusal::unknown_user(&body.user_id));
+        }
         {
             let mut scenario = lock(&self.scenario);
             if !scenario.impersonation_enabled {
@@ -208,14 +273,10 @@ impl State {
     }
 
     pub(crate) fn revoke(&self, id: &str) -> Result<WireToken, Refusal> {
-        let not_found = || {
-            let shown: String = id.chars().take(64).collect();
-            Refusal::not_found(format!("No actor token was found with id {shown}."))
-        };
-        let seq = self.codec.parse_id(id).ok_or_else(not_found)?;
+        let seq = self.codec.parse_id(id).ok_or_else(Refusal::unknown_token)?;
         let now = self.now_ms();
         let mut store = lock(&self.store);
-        let record = store.get_mut(seq).ok_or_else(not_found)?;
+        let record = store.get_mut(seq).ok_or_else(Refusal::unknown_token)?;
         if record.life != Life::Pending {
             return Err(Refusal::one(
                 StatusCode::BAD_REQUEST,
@@ -239,7 +300,7 @@ impl State {
         let ticket = ticket_of(ticket_or_url);
         let seq = self
             .codec
-            .parse_ticket(ticket)
+            .parse_ticket(&ticket)
             .ok_or(RedeemError::Unknown)?;
         let now = self.now_ms();
         let mut store = lock(&self.store);
@@ -253,6 +314,13 @@ impl State {
         record.life = Life::Accepted;
         record.updated_at = now;
         Ok(self.stored(seq, record))
+    }
+
+    /// The stored token a genuine ticket (or a url carrying one) belongs to, unchanged.
+    pub(crate) fn token_for_ticket(&self, ticket_or_url: &str) -> Option<StoredToken> {
+        let seq = self.codec.parse_ticket(&ticket_of(ticket_or_url))?;
+        let store = lock(&self.store);
+        store.get(seq).map(|r| self.stored(seq, r))
     }
 
     /// The wire form of a stored token; like Clerk, only a create's answer carries the secrets.
@@ -306,35 +374,43 @@ fn actor_map(record: &Record) -> Map<String, Value> {
     serde_json::from_str(record.actor_json()).unwrap_or_default()
 }
 
-/// The ticket in `...?ticket=T&...`, or the input itself.
-fn ticket_of(input: &str) -> &str {
-    let query = match input.split_once('?') {
-        Some((_, q)) => q,
-        None => return input.trim(),
+/// The ticket in `...?ticket=T&...` (or the sign-in page's `__clerk_ticket`), or the input
+/// itself when it is not a url.
+fn ticket_of(input: &str) -> String {
+    let Some((_, rest)) = input.split_once('?') else {
+        return input.trim().to_string();
     };
-    query
-        .split(['&', '#'])
-        .find_map(|pair| pair.strip_prefix("ticket="))
+    let query = rest.split('#').next().unwrap_or_default();
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+    pairs
+        .into_iter()
+        .find(|(key, _)| key == "ticket" || key == "__clerk_ticket")
+        .map(|(_, value)| value)
         .unwrap_or_default()
 }
 
+/// 402 on a plan without impersonation: the catalogue's 402 code and texts for a plan that lacks
+/// a feature (the body of this 402 is not public; see the `errors` module).
 fn plan_required() -> Refusal {
-    Refusal::one(
-        StatusCode::PAYMENT_REQUIRED,
-        clerk_error(
-            PLAN_REQUIRED_CODE,
-            "feature not enabled",
-            "User impersonation is not included in the current plan. Upgrade the plan to create actor tokens.",
-        ),
-    )
+    let mut error = clerk_error(
+        UNSUPPORTED_PLAN_FEATURES_CODE,
+        "Unsupported plan features",
+        "Some features are not supported in your current plan. Upgrade your subscription to unlock them.",
+    );
+    error.meta.insert(
+        "unsupported_features".into(),
+        serde_json::json!(["impersonation"]),
+    );
+    Refusal::one(StatusCode::PAYMENT_REQUIRED, error)
 }
 
+/// 422 with the catalogue's texts (`ImpersonationLimitExceeded`) and `used`/`limit` in `meta`.
 fn quota_exceeded(used: u64, limit: u64) -> Refusal {
     let mut error = clerk_error(
         QUOTA_EXCEEDED_CODE,
-        "impersonation limit exceeded",
+        "Impersonation limit exceeded",
         format!(
-            "The monthly limit of {limit} impersonations has been reached ({used} used). It resets at the start of the next month."
+            "Your application has reached the impersonation limit for your plan ({used}/{limit}). The limit will reset at the beginning of the next billing period."
         ),
     );
     error.meta.insert("used".into(), used.into());
@@ -353,5 +429,6 @@ mod tests {
         assert_eq!(ticket_of("http://h/x?ticket=abc#frag"), "abc");
         assert_eq!(ticket_of(" abc "), "abc");
         assert_eq!(ticket_of("http://h/x?a=1"), "");
+        assert_eq!(ticket_of("http://h/sign-in?__clerk_ticket=a%2Bb"), "a+b");
     }
 }

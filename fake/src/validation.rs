@@ -165,7 +165,7 @@ fn malformed(e: serde_json::Error) -> Refusal {
         StatusCode::BAD_REQUEST,
         clerk_error(
             "request_body_invalid",
-            "malformed request body",
+            "Request body invalid",
             format!(
                 "The request body is not valid JSON ({} at line {} column {}).",
                 match e.classify() {
@@ -215,7 +215,7 @@ fn to_clerk(error: ValidationError<'_>) -> Vec<ClerkError> {
             vec![with_param(
                 clerk_error(
                     "form_param_missing",
-                    "missing required parameter",
+                    "is missing",
                     format!("{name} must be included."),
                 ),
                 &name,

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use clerk_actor_tokens::{Actor, Clerk, RetryPolicy, Status};
 use clerk_actor_tokens_fake::{
-    CANNOT_REVOKE_CODE, FakeClerk, Fault, RedeemError, StatusCode, Target,
+    ALREADY_USED_CODE, CANNOT_BE_USED_CODE, CANNOT_REVOKE_CODE, FakeClerk, Fault, REVOKED_CODE,
+    RedeemError, StatusCode, Target,
 };
 
 fn no_retries(fake: &FakeClerk) -> Clerk {
@@ -16,11 +17,19 @@ fn no_retries(fake: &FakeClerk) -> Clerk {
         .unwrap()
 }
 
-/// Opens a url with the SDK's own HTTP client (reqwest with the SDK's TLS setup).
+/// Opens a url with the SDK's own HTTP client (reqwest with the SDK's TLS setup), asking for
+/// the JSON answer rather than the browser's redirect.
 async fn open(url: &str) -> (u16, serde_json::Value) {
     use clerk_actor_tokens::raw::ClientInfo;
     let clerk = Clerk::new(clerk_actor_tokens_fake::TEST_SECRET_KEY).unwrap();
-    let response = clerk.raw_client().client().get(url).send().await.unwrap();
+    let response = clerk
+        .raw_client()
+        .client()
+        .get(url)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
     let status = response.status().as_u16();
     let body = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
     (status, body)
@@ -62,7 +71,7 @@ async fn create_redeem_then_revoke_is_refused() {
 
     let (status, body) = open(&url).await;
     assert_eq!(status, 400);
-    assert_eq!(body["errors"][0]["code"], "actor_token_already_used");
+    assert_eq!(body["errors"][0]["code"], ALREADY_USED_CODE); // catalogue ActorTokenAlreadyUsed
 
     let err = clerk.actor_tokens().revoke(token.id()).await.unwrap_err();
     assert!(err.is_bad_request(), "{err}");
@@ -94,7 +103,7 @@ async fn a_pending_token_is_revoked_once_and_its_url_stops_working() {
 
     let (status, body) = open(token.url().unwrap().expose()).await;
     assert_eq!(status, 400);
-    assert_eq!(body["errors"][0]["code"], "actor_token_revoked");
+    assert_eq!(body["errors"][0]["code"], REVOKED_CODE); // catalogue ActorTokenRevoked
     assert_eq!(
         fake.redeem(token.url().unwrap().expose()),
         Err(RedeemError::Revoked)
@@ -116,7 +125,7 @@ async fn unknown_ids_are_not_found() {
         .client()
         .unwrap()
         .actor_tokens()
-        .create("u", Actor::new("a"))
+        .create("user_u", Actor::new("a"))
         .send()
         .await
         .unwrap();
@@ -144,7 +153,7 @@ async fn expired_tokens_cannot_be_redeemed() {
     fake.advance_clock(Duration::from_secs(61));
     let (status, body) = open(token.url().unwrap().expose()).await;
     assert_eq!(status, 400);
-    assert_eq!(body["errors"][0]["code"], "actor_token_cannot_be_used");
+    assert_eq!(body["errors"][0]["code"], CANNOT_BE_USED_CODE); // catalogue ActorTokenCannotBeUsed
     assert_eq!(
         fake.redeem(token.token().unwrap().expose()),
         Err(RedeemError::Expired)
@@ -160,14 +169,14 @@ async fn the_monthly_quota_is_enforced_with_used_and_limit() {
     for _ in 0..2 {
         clerk
             .actor_tokens()
-            .create("u", Actor::new("a"))
+            .create("user_u", Actor::new("a"))
             .send()
             .await
             .unwrap();
     }
     let err = clerk
         .actor_tokens()
-        .create("u", Actor::new("a"))
+        .create("user_u", Actor::new("a"))
         .send()
         .await
         .unwrap_err();
@@ -180,7 +189,7 @@ async fn the_monthly_quota_is_enforced_with_used_and_limit() {
     fake.set_monthly_quota(None);
     clerk
         .actor_tokens()
-        .create("u", Actor::new("a"))
+        .create("user_u", Actor::new("a"))
         .send()
         .await
         .unwrap();
@@ -199,7 +208,7 @@ async fn a_plan_without_impersonation_gets_402() {
         .client()
         .unwrap()
         .actor_tokens()
-        .create("u", Actor::new("a"))
+        .create("user_u", Actor::new("a"))
         .send()
         .await
         .unwrap_err();
@@ -218,7 +227,7 @@ async fn an_injected_429_carries_retry_after_and_the_sdk_honours_it() {
     );
     let err = no_retries(&fake)
         .actor_tokens()
-        .create("u", Actor::new("a"))
+        .create("user_u", Actor::new("a"))
         .send()
         .await
         .unwrap_err();
@@ -237,7 +246,7 @@ async fn an_injected_429_carries_retry_after_and_the_sdk_honours_it() {
         .client()
         .unwrap()
         .actor_tokens()
-        .create("u", Actor::new("a"))
+        .create("user_u", Actor::new("a"))
         .send()
         .await
         .unwrap();
@@ -257,7 +266,7 @@ async fn a_502_on_create_is_an_ambiguous_outcome() {
     );
     let err = clerk
         .actor_tokens()
-        .create("u", Actor::new("a"))
+        .create("user_u", Actor::new("a"))
         .send()
         .await
         .unwrap_err();
@@ -287,7 +296,7 @@ async fn a_dropped_connection_is_ambiguous_on_create_and_retried_on_revoke() {
     fake.inject(Fault::drop_connection().on(Target::Create));
     let err = clerk
         .actor_tokens()
-        .create("u", Actor::new("a"))
+        .create("user_u", Actor::new("a"))
         .send()
         .await
         .unwrap_err();
@@ -296,7 +305,7 @@ async fn a_dropped_connection_is_ambiguous_on_create_and_retried_on_revoke() {
 
     let token = clerk
         .actor_tokens()
-        .create("u", Actor::new("a"))
+        .create("user_u", Actor::new("a"))
         .send()
         .await
         .unwrap();
@@ -323,7 +332,7 @@ async fn a_delay_longer_than_the_request_timeout_times_out() {
     fake.inject(Fault::delay(Duration::from_millis(300)).on(Target::Create));
     let err = clerk
         .actor_tokens()
-        .create("u", Actor::new("a"))
+        .create("user_u", Actor::new("a"))
         .send()
         .await
         .unwrap_err();
@@ -333,7 +342,7 @@ async fn a_delay_longer_than_the_request_timeout_times_out() {
     fake.inject(Fault::delay(Duration::from_millis(5)).on(Target::Create));
     clerk
         .actor_tokens()
-        .create("u", Actor::new("a"))
+        .create("user_u", Actor::new("a"))
         .send()
         .await
         .unwrap();
@@ -371,7 +380,7 @@ async fn a_full_store_evicts_and_evicted_ids_are_not_found() {
     for _ in 0..5 {
         let t = clerk
             .actor_tokens()
-            .create("u", Actor::new("a"))
+            .create("user_u", Actor::new("a"))
             .send()
             .await
             .unwrap();
@@ -395,7 +404,7 @@ async fn reset_forgets_everything_but_never_reissues_an_id() {
     let clerk = fake.client().unwrap();
     let before = clerk
         .actor_tokens()
-        .create("u", Actor::new("a"))
+        .create("user_u", Actor::new("a"))
         .send()
         .await
         .unwrap();
@@ -405,7 +414,7 @@ async fn reset_forgets_everything_but_never_reissues_an_id() {
     assert_eq!((fake.token_count(), fake.pending_faults()), (0, 0));
     let after = clerk
         .actor_tokens()
-        .create("u", Actor::new("a"))
+        .create("user_u", Actor::new("a"))
         .send()
         .await
         .unwrap();
@@ -429,7 +438,12 @@ fn the_blocking_fake_serves_synchronous_tests() {
         .unwrap();
     let clerk = fake.client().unwrap();
     let token = runtime
-        .block_on(clerk.actor_tokens().create("u", Actor::new("a")).send())
+        .block_on(
+            clerk
+                .actor_tokens()
+                .create("user_u", Actor::new("a"))
+                .send(),
+        )
         .unwrap();
     assert_eq!(
         fake.redeem(token.url().unwrap().expose()).unwrap().status,
