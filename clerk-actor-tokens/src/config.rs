@@ -376,6 +376,23 @@ impl ClerkBuilder {
     }
 }
 
+#[cfg(feature = "blocking")]
+impl ClerkBuilder {
+    /// Checks everything and builds a [`crate::blocking::Clerk`] (feature `blocking`): the same
+    /// settings, driven by a runtime of its own. No request is sent.
+    ///
+    /// ```
+    /// let clerk = clerk_actor_tokens::Clerk::builder()
+    ///     .secret_key("sk_test_example")
+    ///     .build_blocking()?;
+    /// assert_eq!(clerk.base_url(), "https://api.clerk.com/v1");
+    /// # Ok::<(), clerk_actor_tokens::Error>(())
+    /// ```
+    pub fn build_blocking(self) -> Result<crate::blocking::Clerk, Error> {
+        crate::blocking::Clerk::from_async(self.build()?)
+    }
+}
+
 /// Applies Clerk's convention: an origin gets `/v1` appended; a URL already ending in `/v1` is kept.
 fn base_url(input: &str, allow_insecure_http: bool) -> Result<String, ConfigError> {
     let invalid = |reason: &str| ConfigError::InvalidBaseUrl {

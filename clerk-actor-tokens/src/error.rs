@@ -82,6 +82,13 @@ pub enum Error {
         /// Clerk's trace id, when sent.
         trace_id: Option<String>,
     },
+
+    /// The blocking client (feature `blocking`) was called from inside an async runtime, where
+    /// blocking the thread would stall the runtime. Nothing was sent; use the async client there.
+    #[error(
+        "the blocking client was called from inside an async runtime; nothing was sent: use the async clerk_actor_tokens::Clerk there"
+    )]
+    BlockingInAsyncContext,
 }
 
 impl From<ApiError> for Error {

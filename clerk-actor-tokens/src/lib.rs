@@ -33,6 +33,8 @@
 #![warn(missing_docs)]
 
 mod actor_tokens;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod call;
 mod config;
 mod error;

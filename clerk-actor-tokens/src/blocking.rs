@@ -1,0 +1,251 @@
+//! A blocking client for scripts, CLIs and synchronous services (feature `blocking`).
+//!
+//! It is the async [`crate::Clerk`] driven by a runtime of its own, so it has the same builder,
+//! errors, retries, time limits and secret handling. Each call blocks the calling thread until the
+//! call ends; the client can be cloned and shared between threads.
+//!
+//! Inside an async runtime a blocking call would stall the runtime's thread (and tokio refuses to
+//! start a runtime there with a panic), so every call first checks for one and returns
+//! [`Error::BlockingInAsyncContext`] instead. Async code uses [`crate::Clerk`].
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use clerk_actor_tokens::{Actor, Clerk};
+//!
+//! fn main() -> Result<(), clerk_actor_tokens::Error> {
+//!     let clerk = Clerk::builder()
+//!         .secret_key(std::env::var("CLERK_SECRET_KEY").unwrap_or_default())
+//!         .request_timeout(Duration::from_secs(10))
+//!         .build_blocking()?; // or clerk_actor_tokens::blocking::Clerk::from_env()?
+//!     let token = clerk
+//!         .actor_tokens()
+//!         .create("user_2abc", Actor::new("user_2admin").claim("reason", "ticket 4411"))
+//!         .expires_in(Duration::from_secs(600))
+//!         .send()?;
+//!     clerk.actor_tokens().revoke(token.id()).send()?;
+//!     Ok(())
+//! }
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::{ConfigError, Error};
+use crate::model::{Actor, ActorToken};
+use crate::retry::RetryPolicy;
+use crate::{ClerkBuilder, Secret};
+
+/// A configured blocking client; see the [module docs](self). Cheap to clone; share one per
+/// process.
+#[derive(Clone)]
+pub struct Clerk {
+    inner: crate::Clerk,
+    runtime: Arc<Runtime>,
+}
+
+impl fmt::Debug for Clerk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("blocking::Clerk")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Clerk {
+    /// A client with this secret key and every other setting at its default.
+    ///
+    /// ```
+    /// let clerk = clerk_actor_tokens::blocking::Clerk::new("sk_test_example")?;
+    /// assert_eq!(clerk.base_url(), "https://api.clerk.com/v1");
+    /// # Ok::<(), clerk_actor_tokens::Error>(())
+    /// ```
+    pub fn new(secret_key: impl Into<Secret>) -> Result<Self, Error> {
+        ClerkBuilder::new().secret_key(secret_key).build_blocking()
+    }
+
+    /// A client configured from `CLERK_SECRET_KEY` (required) and `CLERK_API_URL` (optional).
+    pub fn from_env() -> Result<Self, Error> {
+        ClerkBuilder::from_env()?.build_blocking()
+    }
+
+    /// The same builder as the async client's; finish it with [`ClerkBuilder::build_blocking`].
+    ///
+    /// ```
+    /// use clerk_actor_tokens::{blocking, RetryPolicy};
+    ///
+    /// let clerk = blocking::Clerk::builder()
+    ///     .secret_key("sk_test_example")
+    ///     .api_url("http://127.0.0.1:8080")
+    ///     .retry_policy(RetryPolicy::never())
+    ///     .build_blocking()?;
+    /// assert_eq!(clerk.base_url(), "http://127.0.0.1:8080/v1");
+    /// # Ok::<(), clerk_actor_tokens::Error>(())
+    /// ```
+    pub fn builder() -> ClerkBuilder {
+        ClerkBuilder::new()
+    }
+
+    /// Wraps an async client, sharing its configuration and connection pool settings.
+    pub fn from_async(clerk: crate::Clerk) -> Result<Self, Error> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                ConfigError::HttpClient(format!("cannot start the blocking client's runtime: {e}"))
+            })?;
+        Ok(Self {
+            inner: clerk,
+            runtime: Arc::new(Runtime(Some(runtime))),
+        })
+    }
+
+    /// The actor-token operations.
+    pub fn actor_tokens(&self) -> ActorTokens<'_> {
+        ActorTokens { clerk: self }
+    }
+
+    /// The base URL requests go to, version path included.
+    pub fn base_url(&self) -> &str {
+        self.inner.base_url()
+    }
+
+    /// The async client underneath, for code that has both worlds.
+    pub fn as_async(&self) -> &crate::Clerk {
+        &self.inner
+    }
+
+    fn block_on<T>(&self, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::BlockingInAsyncContext);
+        }
+        match &self.runtime.0 {
+            Some(runtime) => runtime.block_on(call),
+            // Only `Drop` takes the runtime out, and nothing can call through a dropped client.
+            None => Err(Error::BlockingInAsyncContext),
+        }
+    }
+}
+
+/// The runtime the blocking client drives its calls with. A tokio runtime dropped inside an
+/// async context panics; the last clone of a client may well be dropped there (moved into a
+/// task), so then the runtime is shut down in the background instead.
+struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                runtime.shutdown_background();
+            } else {
+                drop(runtime);
+            }
+        }
+    }
+}
+
+/// The actor-token operations of a blocking [`Clerk`].
+#[derive(Clone, Copy, Debug)]
+pub struct ActorTokens<'c> {
+    clerk: &'c Clerk,
+}
+
+impl<'c> ActorTokens<'c> {
+    /// Starts creating a token that lets `actor` sign in as `user_id`; finish with `.send()`.
+    /// See [`crate::ActorTokens::create`].
+    pub fn create(&self, user_id: impl Into<String>, actor: Actor) -> CreateActorToken<'c> {
+        CreateActorToken {
+            clerk: self.clerk,
+            inner: self.clerk.inner.actor_tokens().create(user_id, actor),
+        }
+    }
+
+    /// Starts revoking a pending token; finish with `.send()`. See [`crate::ActorTokens::revoke`].
+    pub fn revoke(&self, actor_token_id: impl Into<String>) -> RevokeActorToken<'c> {
+        RevokeActorToken {
+            clerk: self.clerk,
+            inner: self.clerk.inner.actor_tokens().revoke(actor_token_id),
+        }
+    }
+}
+
+macro_rules! call_options {
+    () => {
+        /// Overrides the client's retry policy for this call.
+        pub fn retry_policy(self, policy: RetryPolicy) -> Self {
+            Self {
+                inner: self.inner.retry_policy(policy),
+                ..self
+            }
+        }
+
+        /// Overrides the client's per-request time limit for this call.
+        pub fn request_timeout(self, timeout: Duration) -> Self {
+            Self {
+                inner: self.inner.request_timeout(timeout),
+                ..self
+            }
+        }
+
+        /// Overrides the client's limit for the whole call, retries included.
+        pub fn deadline(self, timeout: Duration) -> Self {
+            Self {
+                inner: self.inner.deadline(timeout),
+                ..self
+            }
+        }
+    };
+}
+
+/// A blocking create request being put together. See [`ActorTokens::create`].
+#[derive(Debug)]
+#[must_use = "nothing is sent until `.send()`"]
+pub struct CreateActorToken<'c> {
+    clerk: &'c Clerk,
+    inner: crate::CreateActorToken<'c>,
+}
+
+impl CreateActorToken<'_> {
+    /// How long the token can be redeemed (Clerk's default: 1 hour). Whole seconds; at least 1 s.
+    pub fn expires_in(self, duration: Duration) -> Self {
+        Self {
+            inner: self.inner.expires_in(duration),
+            ..self
+        }
+    }
+
+    /// Longest session the token can start (Clerk's default: 30 minutes). Whole seconds; at least 1 s.
+    pub fn session_max_duration(self, duration: Duration) -> Self {
+        Self {
+            inner: self.inner.session_max_duration(duration),
+            ..self
+        }
+    }
+
+    call_options!();
+
+    /// Sends the request and waits for the outcome. Returns
+    /// [`Error::BlockingInAsyncContext`] when called from inside an async runtime.
+    pub fn send(self) -> Result<ActorToken, Error> {
+        self.clerk.block_on(self.inner.send())
+    }
+}
+
+/// A blocking revoke request being put together. See [`ActorTokens::revoke`].
+#[derive(Debug)]
+#[must_use = "nothing is sent until `.send()`"]
+pub struct RevokeActorToken<'c> {
+    clerk: &'c Clerk,
+    inner: crate::RevokeActorToken<'c>,
+}
+
+impl RevokeActorToken<'_> {
+    call_options!();
+
+    /// Sends the request and waits for the outcome. Returns
+    /// [`Error::BlockingInAsyncContext`] when called from inside an async runtime.
+    pub fn send(self) -> Result<ActorToken, Error> {
+        self.clerk.block_on(self.inner.send())
+    }
+}
