@@ -11,7 +11,7 @@
 //! goes through `into_inner()`, the plain httpmock `When`/`Then`.
 //!
 //! ```
-//! use clerk_actor_tokens::{Actor, ActorToken, Clerk};
+//! use clerk_actor_tokens::{Actor, ActorToken, CANNOT_REVOKE_CODE, Clerk};
 //! use clerk_actor_tokens_httpmock::{MockServerExt, clerk_errors, types};
 //! use httpmock::MockServer;
 //!
@@ -30,14 +30,14 @@
 //! });
 //! let refused = server.revoke_actor_token(|when, then| {
 //!     when.actor_token_id("act_1");
-//!     then.bad_request(&clerk_errors("actor_token_cannot_be_revoked", "Only pending tokens can be revoked."));
+//!     then.bad_request(&clerk_errors(CANNOT_REVOKE_CODE, "Only pending tokens can be revoked."));
 //! });
 //!
 //! let clerk = Clerk::builder().secret_key("sk_test_x").api_url(server.base_url()).build()?;
 //! let got = clerk.actor_tokens().create("user_1", Actor::new("user_admin")).send().await?;
 //! assert_eq!(got.id(), "act_1");
 //! let err = clerk.actor_tokens().revoke("act_1").await.unwrap_err();
-//! assert_eq!(err.code(), Some("actor_token_cannot_be_revoked"));
+//! assert!(err.is_not_revocable());
 //! created.assert_async().await;
 //! refused.assert_async().await;
 //! # Ok(()) }

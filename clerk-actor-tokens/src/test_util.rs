@@ -32,7 +32,9 @@ use http::StatusCode;
 use serde_json::{Map, Value};
 
 use crate::error::{
-    AmbiguousOutcome, ApiError, ClerkError, Error, ErrorBody, QUOTA_EXCEEDED_CODE, TimeoutKind,
+    AmbiguousOutcome, ApiError, CANNOT_REVOKE_CODE, ClerkError, Error, ErrorBody,
+    QUOTA_EXCEEDED_CODE, RESOURCE_NOT_FOUND_CODE, TOO_MANY_REQUESTS_CODE, TimeoutKind,
+    UNSUPPORTED_PLAN_FEATURES_CODE,
 };
 
 impl ClerkError {
@@ -125,7 +127,7 @@ impl Error {
     pub fn rate_limited(retry_after: Option<Duration>) -> Self {
         let mut api = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            vec![ClerkError::new("too_many_requests", "too many requests")],
+            vec![ClerkError::new(TOO_MANY_REQUESTS_CODE, "Too many requests")],
         );
         api.retry_after = retry_after;
         Error::from(api)
@@ -137,28 +139,38 @@ impl Error {
     /// assert!(clerk_actor_tokens::Error::not_found("act_1").is_not_found());
     /// ```
     pub fn not_found(actor_token_id: &str) -> Self {
-        let mut e = ClerkError::new("resource_not_found", "not found");
+        let mut e = ClerkError::new(RESOURCE_NOT_FOUND_CODE, "not found");
         e.long_message = format!("No actor token was found with id {actor_token_id}.");
         Error::from(ApiError::new(StatusCode::NOT_FOUND, vec![e]))
     }
 
-    /// 400 `actor_token_cannot_be_revoked`, as a revoke of a token that was used or revoked
-    /// already gets: [`Error::is_bad_request`].
+    /// 404 `resource_not_found` about the `user_id` of a create, as Clerk's API reference
+    /// documents it: [`Error::is_user_not_found`].
     ///
     /// ```
-    /// let e = clerk_actor_tokens::Error::cannot_revoke();
-    /// assert!(e.is_bad_request());
-    /// assert_eq!(e.code(), Some("actor_token_cannot_be_revoked"));
+    /// let e = clerk_actor_tokens::Error::user_not_found("user_1");
+    /// assert!(e.is_user_not_found() && e.is_not_found());
     /// ```
-    pub fn cannot_revoke() -> Self {
-        api(
-            StatusCode::BAD_REQUEST,
-            "actor_token_cannot_be_revoked",
-            "cannot revoke",
-        )
+    pub fn user_not_found(user_id: &str) -> Self {
+        let mut e = ClerkError::new(RESOURCE_NOT_FOUND_CODE, "not found");
+        e.long_message = format!("No user was found with id {user_id}.");
+        e.meta.insert("param_name".into(), Value::from("user_id"));
+        Error::from(ApiError::new(StatusCode::NOT_FOUND, vec![e]))
     }
 
-    /// 402 `feature_not_enabled`: the plan does not include impersonation
+    /// 400 [`CANNOT_REVOKE_CODE`], as a revoke of a token that was used or revoked already gets:
+    /// [`Error::is_not_revocable`].
+    ///
+    /// ```
+    /// let e = clerk_actor_tokens::Error::not_revocable();
+    /// assert!(e.is_not_revocable() && e.is_bad_request());
+    /// assert_eq!(e.code(), Some(clerk_actor_tokens::CANNOT_REVOKE_CODE));
+    /// ```
+    pub fn not_revocable() -> Self {
+        api(StatusCode::BAD_REQUEST, CANNOT_REVOKE_CODE, "cannot revoke")
+    }
+
+    /// 402 [`UNSUPPORTED_PLAN_FEATURES_CODE`]: the plan does not include impersonation
     /// ([`Error::is_plan_required`]).
     ///
     /// ```
@@ -167,8 +179,8 @@ impl Error {
     pub fn plan_required() -> Self {
         api(
             StatusCode::PAYMENT_REQUIRED,
-            "feature_not_enabled",
-            "feature not enabled",
+            UNSUPPORTED_PLAN_FEATURES_CODE,
+            "Unsupported plan features",
         )
     }
 

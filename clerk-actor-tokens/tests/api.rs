@@ -116,6 +116,7 @@ fn constructed_errors_carry_what_the_helpers_read() {
     assert_eq!(e.code(), Some("too_many_requests"));
     let quota = Error::quota_exhausted(10, 10).quota().unwrap();
     assert_eq!((quota.used, quota.limit), (Some(10), Some(10)));
-    assert!(Error::cannot_revoke().is_bad_request());
+    assert!(Error::not_revocable().is_not_revocable());
+    assert!(!Error::not_found("act_1").is_user_not_found());
     assert!(Error::ambiguous_create().is_ambiguous());
 }
