@@ -1,5 +1,6 @@
 //! The exact wire format of both operations and the decoding of every documented answer, against
-//! httpmock.
+//! httpmock: raw matchers where the test is about the bytes on the wire, the typed mocks generated
+//! from the fragment (`clerk-actor-tokens-httpmock`) where it is about an operation and its answer.
 
 mod common;
 
@@ -7,9 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use clerk_actor_tokens::raw::types as wire;
 use clerk_actor_tokens::{
     Actor, CLERK_API_VERSION, ConfigError, DEFAULT_USER_AGENT, Error, ErrorBody, InputError, Status,
 };
+use clerk_actor_tokens_httpmock::MockServerExt;
 use common::*;
 use httpmock::prelude::*;
 use serde_json::json;
@@ -138,13 +141,10 @@ async fn revoke_sends_no_body_with_an_explicit_zero_length() {
 #[tokio::test]
 async fn a_full_url_with_v1_and_a_trailing_slash_reaches_the_same_path() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(POST).path("/v1/actor_tokens/act_9/revoke");
-            then.status(200)
-                .json_body(token_json("act_9", "revoked", false));
-        })
-        .await;
+    let mock = server.revoke_actor_token(|when, then| {
+        when.actor_token_id("act_9");
+        then.ok(&wire_token("act_9", "revoked", false));
+    });
     let clerk = client(&format!("{}/v1/", server.base_url()));
     clerk.actor_tokens().revoke("act_9").await.expect("revoked");
     mock.assert_calls_async(1).await;
@@ -471,20 +471,16 @@ fn malformed_static_keys_are_refused_at_build_time() {
 #[tokio::test]
 async fn debug_output_never_shows_the_key_a_token_or_a_url() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.path("/v1/actor_tokens");
-            then.status(200)
-                .json_body(token_json("act_1", "pending", true));
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.path("/v1/actor_tokens/act_1/revoke");
-            then.status(400)
-                .json_body(clerk_errors("actor_token_already_used", None));
-        })
-        .await;
+    server.create_actor_token(|_, then| {
+        then.ok(&wire_token("act_1", "pending", true));
+    });
+    server.revoke_actor_token(|when, then| {
+        when.actor_token_id("act_1");
+        then.bad_request(&clerk_actor_tokens_httpmock::clerk_errors(
+            clerk_actor_tokens::CANNOT_REVOKE_CODE,
+            "Only pending tokens can be revoked.",
+        ));
+    });
     let builder = builder(&server.base_url());
     assert_no_secret(&format!("{builder:?}"));
     let clerk = builder.build().unwrap();
@@ -503,10 +499,13 @@ async fn debug_output_never_shows_the_key_a_token_or_a_url() {
     let e = clerk.actor_tokens().revoke("act_1").await.unwrap_err();
     assert_no_secret(&format!("{e:?} {e}"));
     // The raw generated types redact too.
-    let raw: clerk_actor_tokens::raw::types::ActorToken =
-        serde_json::from_value(token_json("act_1", "pending", true)).unwrap();
-    assert_no_secret(&format!("{raw:?}"));
+    assert_no_secret(&format!("{:?}", wire_token("act_1", "pending", true)));
     // Serializing on purpose keeps the secrets: that is how a caller stores them.
     let json = serde_json::to_string(&token).unwrap();
     assert!(json.contains(TOKEN) && json.contains(URL));
+}
+
+/// The wire shape of [`token_json`], for the typed mocks.
+fn wire_token(id: &str, status: &str, with_secrets: bool) -> wire::ActorToken {
+    serde_json::from_value(token_json(id, status, with_secrets)).expect("a valid actor token")
 }
