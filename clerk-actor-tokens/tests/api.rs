@@ -17,6 +17,7 @@ fn the_client_is_send_sync_clone_and_every_future_is_send() {
     assert_send_sync_clone::<Clerk>();
     assert_send_sync_clone::<clerk_actor_tokens::ClerkBuilder>();
     assert_send_sync_clone::<ActorToken>();
+    assert_send_sync_clone::<clerk_actor_tokens::blocking::Clerk>();
     fn assert_error<T: std::error::Error + Send + Sync + 'static>() {}
     assert_error::<Error>();
 
@@ -119,4 +120,26 @@ fn constructed_errors_carry_what_the_helpers_read() {
     assert!(Error::not_revocable().is_not_revocable());
     assert!(!Error::not_found("act_1").is_user_not_found());
     assert!(Error::ambiguous_create().is_ambiguous());
+}
+
+/// The re-exported crates are the ones the API uses: these compile only if the types agree.
+#[test]
+fn foreign_types_are_nameable_through_the_re_exports() {
+    let http: clerk_actor_tokens::reqwest::Client = clerk_actor_tokens::http_client_builder()
+        .unwrap()
+        .build()
+        .unwrap();
+    let clerk = Clerk::builder()
+        .secret_key("sk_test_x")
+        .http_client(http)
+        .build()
+        .unwrap();
+    assert_eq!(clerk.base_url(), "https://api.clerk.com/v1");
+
+    let status: clerk_actor_tokens::http::StatusCode = clerk_actor_tokens::StatusCode::NOT_FOUND;
+    assert_eq!(Error::not_found("act_1").status(), Some(status));
+
+    let reason: clerk_actor_tokens::serde_json::Value = "ticket 1".into();
+    let actor = Actor::new("user_admin").claim("reason", reason.clone());
+    assert_eq!(actor.claims()["reason"], reason);
 }
