@@ -5,8 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::SpecError;
-use crate::fragment::Fragment;
-use crate::pointer;
+use crate::spec::{Fragment, pointer};
 
 /// Key of the deviation list at the root of a fragment.
 pub const KEY: &str = "x-local-deviations";

@@ -4,7 +4,7 @@
 //! Both sides are compared *resolved*: a `$ref` is followed wherever it appears, so moving or
 //! renaming a component is not drift by itself, while every difference is reported at the place
 //! it really is in each file (e.g. `/components/schemas/ActorToken/...`). Documentation keywords
-//! and `x-` extensions are ignored ([`crate::keywords`]). A difference at a place listed in the
+//! and `x-` extensions are ignored ([`crate::spec::keywords`]). A difference at a place listed in the
 //! fragment's `x-local-deviations` is accepted only while Clerk's value there still equals the
 //! recorded one.
 
@@ -15,10 +15,9 @@ use serde_json::Value;
 
 use crate::SpecError;
 use crate::deviations::{self, Deviation};
-use crate::fragment::Fragment;
-use crate::keywords::{self, Kind};
-use crate::pointer;
-use crate::rules::{self, Operation};
+use crate::spec::keywords::{self, Kind};
+use crate::spec::refs::{self, RefError};
+use crate::spec::{Fragment, Operation, operations, pointer};
 
 /// Whether a difference needs attention.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,27 +142,15 @@ impl<'a> Side<'a> {
 }
 
 /// Follows `$ref`s until a value that is not one.
-fn resolve<'a>(doc: &'a Value, mut side: Side<'a>) -> Result<Side<'a>, String> {
-    for _ in 0..32 {
-        let Some(r) = side
-            .value
-            .and_then(|v| v.get("$ref"))
-            .and_then(Value::as_str)
-        else {
-            return Ok(side);
-        };
-        let target = r
-            .strip_prefix('#')
-            .ok_or_else(|| format!("`$ref` {r} is not a reference into the same file"))?;
-        let value = doc
-            .pointer(target)
-            .ok_or_else(|| format!("`$ref` {r} points at nothing"))?;
-        side = Side {
-            value: Some(value),
-            ptr: target.to_string(),
-        };
-    }
-    Err("`$ref`s form a loop".into())
+fn resolve<'a>(doc: &'a Value, side: Side<'a>) -> Result<Side<'a>, RefError> {
+    let Some(value) = side.value else {
+        return Ok(side);
+    };
+    let resolved = refs::resolve(doc, value, &side.ptr)?;
+    Ok(Side {
+        value: Some(resolved.value),
+        ptr: resolved.pointer,
+    })
 }
 
 /// A value for a message: compact JSON, shortened when long.
@@ -237,14 +224,10 @@ impl<'a> Walker<'a> {
     }
 
     fn operations(&mut self) {
-        let upstream_ops = rules::operations(self.up);
-        for op in rules::operations(self.frag) {
-            let id = op.value.get("operationId").and_then(Value::as_str);
-            let by_id = id.and_then(|id| {
-                upstream_ops
-                    .iter()
-                    .find(|u| u.value.get("operationId").and_then(Value::as_str) == Some(id))
-            });
+        let upstream_ops = operations(self.up);
+        for op in operations(self.frag) {
+            let id = op.id();
+            let by_id = id.and_then(|id| operations::find(&upstream_ops, id));
             let by_place = || {
                 upstream_ops
                     .iter()
@@ -310,7 +293,7 @@ impl<'a> Walker<'a> {
                 (None, None) => return,
             };
             // As written (a `$ref` says most), without the documentation that does not count.
-            let shown = crate::extract::stripped(value, kind);
+            let shown = keywords::stripped(value, kind);
             let message = format!("{what} only {side}: {}", show(Some(&shown)));
             self.differ(&f, &u, covering_here, message);
             return;
@@ -525,12 +508,10 @@ impl<'a> Walker<'a> {
 /// Parameters in effect for an operation, named like "path parameter `id`": the path item's, then
 /// the operation's, which override a path item parameter of the same name and location.
 fn effective_parameters<'a>(doc: &'a Value, op: &Operation<'a>) -> Vec<(String, Side<'a>)> {
-    let item = pointer::split_last(&op.pointer)
-        .map(|(item, _)| item.to_string())
-        .unwrap_or_default();
+    let item = op.item_pointer();
     let mut out: Vec<(String, Side<'a>)> = Vec::new();
     for list in [
-        Side::at(doc, pointer::join(&item, "parameters")),
+        Side::at(doc, pointer::join(item, "parameters")),
         Side::at(doc, pointer::join(&op.pointer, "parameters")),
     ] {
         let len = list.value.and_then(Value::as_array).map_or(0, Vec::len);

@@ -14,10 +14,9 @@ use std::collections::VecDeque;
 use serde_json::{Map, Value, json};
 
 use crate::deviations::{self, Deviation};
-use crate::fragment::Fragment;
-use crate::keywords::{self, Kind};
-use crate::pointer;
 use crate::rules;
+use crate::spec::keywords::{self, Kind, stripped};
+use crate::spec::{Fragment, operations, pointer, refs};
 use crate::{SpecError, SpecErrors};
 
 /// Why a response's `additionalProperties: false` was dropped (rule `open-response`).
@@ -99,18 +98,15 @@ pub fn extract(
 ) -> Result<Extracted, SpecErrors> {
     let mut paths = Map::new();
     let mut needs_root_security = false;
-    let operations = rules::operations(&upstream.raw);
+    let upstream_ops = operations(&upstream.raw);
     for id in operation_ids {
-        let op = operations
-            .iter()
-            .find(|op| op.value.get("operationId").and_then(Value::as_str) == Some(id))
-            .ok_or_else(|| {
-                upstream.error(
-                    "extract",
-                    "/paths",
-                    format!("there is no operation with operationId `{id}`"),
-                )
-            })?;
+        let op = operations::find(&upstream_ops, id).ok_or_else(|| {
+            upstream.error(
+                "extract",
+                "/paths",
+                format!("there is no operation with operationId `{id}`"),
+            )
+        })?;
         let item = paths
             .entry(op.path.to_string())
             .or_insert_with(|| Value::Object(Map::new()));
@@ -179,27 +175,65 @@ pub fn extract(
     Ok(Extracted { doc, notes })
 }
 
-/// A copy of `value` (read as `kind`) without the keys `diff-upstream` ignores.
-pub fn stripped(value: &Value, kind: Kind) -> Value {
-    match (value, kind) {
-        (Value::Object(map), Kind::Keyword | Kind::Names | Kind::Properties) => Value::Object(
-            map.iter()
-                .filter(|(k, _)| !keywords::is_ignored(kind, k))
-                .map(|(k, v)| (k.clone(), stripped(v, keywords::child_kind(kind, k))))
-                .collect(),
-        ),
-        (Value::Array(items), Kind::Keyword) => {
-            Value::Array(items.iter().map(|v| stripped(v, kind)).collect())
+/// Which operations of a spec can be extracted, and why the others cannot without a decision by
+/// hand.
+#[derive(Debug, Clone, Default)]
+pub struct Survey {
+    /// `operationId`s that extract, one at a time, into a fragment that passes every build rule,
+    /// in document order.
+    pub extractable: Vec<String>,
+    /// The others, each with what stands in the way.
+    pub undecided: Vec<Undecided>,
+}
+
+/// An operation that needs a decision by hand before it can be extracted.
+#[derive(Debug, Clone)]
+pub struct Undecided {
+    /// Its `operationId`, or its method and path when it has none.
+    pub operation: String,
+    /// The broken build rules (or, rule `extract`, why extraction itself failed).
+    pub problems: Vec<SpecError>,
+}
+
+/// Extracts every operation of `upstream` on its own and checks the result with the build rules.
+/// The extractable ones can then be extracted together (see [`extract`]).
+pub fn survey(upstream: &Fragment, source: &str) -> Survey {
+    let mut survey = Survey::default();
+    for op in operations(&upstream.raw) {
+        let Some(id) = op.id() else {
+            survey.undecided.push(Undecided {
+                operation: format!("{} {}", op.method.to_uppercase(), op.path),
+                problems: vec![upstream.error("operation-id", &op.pointer, "no operationId")],
+            });
+            continue;
+        };
+        let problems = match extract(upstream, &[id.to_string()], None, source) {
+            Ok(extracted) => {
+                let probe = Fragment {
+                    path: upstream.path.clone(),
+                    raw: extracted.doc,
+                };
+                rules::check(&probe).err().map(|e| e.0).unwrap_or_default()
+            }
+            Err(e) => e.0,
+        };
+        if problems.is_empty() {
+            survey.extractable.push(id.to_string());
+        } else {
+            survey.undecided.push(Undecided {
+                operation: id.to_string(),
+                problems,
+            });
         }
-        _ => value.clone(),
     }
+    survey
 }
 
 /// OpenAPI requires a `description` on every response object; stripping removed Clerk's, so each
 /// gets an empty one (descriptions are the author's to write, and `diff-upstream` ignores them).
 fn require_response_descriptions(doc: &mut Value) {
     let mut responses: Vec<String> = Vec::new();
-    for op in rules::operations(doc) {
+    for op in operations(doc) {
         for (code, response) in op
             .value
             .get("responses")
@@ -247,7 +281,7 @@ fn copy_security_schemes(upstream: &Fragment, doc: &mut Value) {
         }
     };
     collect(doc.get("security"));
-    for op in rules::operations(doc) {
+    for op in operations(doc) {
         collect(op.value.get("security"));
     }
     for name in names {
@@ -265,25 +299,13 @@ fn copy_ref_closure(upstream: &Fragment, doc: &mut Value) -> Result<(), SpecErro
     let mut pending = VecDeque::new();
     collect_refs(doc, &mut pending);
     while let Some(reference) = pending.pop_front() {
-        let Some(target) = reference.strip_prefix('#') else {
-            return Err(upstream
-                .error(
-                    "extract",
-                    "",
-                    format!("`$ref` {reference} is not a reference into the same file"),
-                )
-                .into());
-        };
+        let target = refs::pointer_of(&reference).map_err(|e| upstream.error("extract", "", e))?;
         if doc.pointer(target).is_some() {
             continue;
         }
-        let value = upstream.resolve(&reference).ok_or_else(|| {
-            upstream.error(
-                "extract",
-                target,
-                format!("`$ref` {reference} points at nothing"),
-            )
-        })?;
+        let value = upstream
+            .resolve(&reference)
+            .map_err(|e| upstream.error("extract", target, e))?;
         let copy = stripped(value, Kind::Keyword);
         collect_refs(&copy, &mut pending);
         pointer::set(doc, target, Some(copy), true)
@@ -307,16 +329,11 @@ fn copy_ref_closure(upstream: &Fragment, doc: &mut Value) -> Result<(), SpecErro
 }
 
 fn collect_refs(value: &Value, out: &mut VecDeque<String>) {
-    match value {
-        Value::Object(map) => {
-            if let Some(r) = map.get("$ref").and_then(Value::as_str) {
-                out.push_back(r.to_string());
-            }
-            map.values().for_each(|v| collect_refs(v, out));
+    refs::each_ref(value, "", &mut |_, r| {
+        if let Some(r) = r.as_str() {
+            out.push_back(r.to_string());
         }
-        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
-        _ => {}
-    }
+    });
 }
 
 /// The mechanical fixes for the build rules Clerk's spec is known to break, each recorded.
@@ -344,6 +361,10 @@ fn apply_rule_fixes(
     let problems = rules::check(&probe).err().map(|e| e.0).unwrap_or_default();
     for problem in problems {
         let ptr = problem.pointer.as_str();
+        // A place reached from several operations is fixed, and recorded, once.
+        if records.iter().any(|r| r.pointer == ptr) {
+            continue;
+        }
         let fix = match problem.rule {
             "open-response" => Some((None, REASON_OPEN_RESPONSE)),
             "open-enum" => Some((doc.pointer(ptr).cloned(), REASON_OPEN_ENUM)),

@@ -5,7 +5,7 @@ use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagSt
 use quote::quote;
 
 use crate::SpecError;
-use crate::fragment::Fragment;
+use crate::spec::Fragment;
 
 /// Path (inside the SDK crate) of the state the generated `Client` carries for the hooks.
 pub const INNER_TYPE: &str = "crate::transport::Transport";

@@ -2,34 +2,42 @@
 //! `build.rs` stays a few lines and progenitor never enters the SDK's runtime dependency tree.
 //!
 //! The pipeline is: [`Fragment::load`] (YAML to JSON and to a typed OpenAPI document), [`rules::check`]
-//! (the project's own rules, each with a name), [`generate::generate`] (progenitor, then
-//! prettyplease). [`build_script`] is the whole of what `build.rs` calls.
+//! (the project's own rules, each with a name), `generate::generate` (progenitor, then
+//! prettyplease; feature `codegen`). `build_script` (feature `codegen`) is the whole of what
+//! `build.rs` calls.
+//!
+//! Every part reads the document through one model, [`spec`] (document, JSON pointers, `$ref`
+//! resolution, operations, the schema walk), which needs no generator: the fake's request
+//! validator depends on this crate without the `codegen` feature for it.
 //!
 //! The spec tooling lives here too, so that it applies exactly the same rules: [`diff`] compares the
 //! fragment with Clerk's full spec (honouring [`deviations`]), [`extract`] cuts a new fragment out
-//! of it, and [`snapshot`] (feature `snapshot`) keeps the checked-in copy of the generated code.
+//! of it, and `snapshot` (feature `snapshot`) keeps the checked-in copy of the generated code.
 //! The `build-support` binary (feature `cli`) exposes them as `check`, `diff-upstream`, `extract`
 //! and `snapshot`.
 
 pub mod deviations;
 pub mod diff;
 pub mod extract;
-pub mod fragment;
+#[cfg(feature = "codegen")]
 pub mod generate;
-pub mod keywords;
-pub mod pointer;
 pub mod rules;
 #[cfg(feature = "snapshot")]
 pub mod snapshot;
+pub mod spec;
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+#[cfg(feature = "codegen")]
+use std::path::Path;
+use std::path::PathBuf;
 
-pub use fragment::Fragment;
+pub use spec::Fragment;
 
 /// Name of the file that generation writes into `OUT_DIR`.
+#[cfg(feature = "codegen")]
 pub const GENERATED_FILE_NAME: &str = "clerk_actor_tokens_generated.rs";
 /// Name of the file that the typed httpmock extension is generated into (in its crate's `OUT_DIR`).
+#[cfg(feature = "codegen")]
 pub const HTTPMOCK_FILE_NAME: &str = "clerk_actor_tokens_httpmock_generated.rs";
 
 /// One reason a fragment cannot be used, naming the file, the rule and where in the file.
@@ -93,6 +101,7 @@ impl From<SpecError> for SpecErrors {
 ///
 /// This is the single entry point shared by `build.rs`, the snapshot test and the benchmarks, so
 /// all of them see exactly the same code.
+#[cfg(feature = "codegen")]
 pub fn generate_from_file(path: &Path) -> Result<String, SpecErrors> {
     let fragment = Fragment::load(path)?;
     rules::check(&fragment)?;
@@ -103,12 +112,14 @@ pub fn generate_from_file(path: &Path) -> Result<String, SpecErrors> {
 ///
 /// On failure it prints every broken rule to stderr and exits with status 1, so cargo shows a
 /// readable message instead of a panic and a backtrace.
+#[cfg(feature = "codegen")]
 pub fn build_script(fragment: &Path) {
     build_script_with(fragment, GENERATED_FILE_NAME, generate_from_file);
 }
 
 /// Loads and checks the fragment and returns the formatted Rust source of the typed httpmock
 /// extension (see [`generate::generate_httpmock`]); the same rules apply as for the client.
+#[cfg(feature = "codegen")]
 pub fn generate_httpmock_from_file(path: &Path) -> Result<String, SpecErrors> {
     let fragment = Fragment::load(path)?;
     rules::check(&fragment)?;
@@ -117,10 +128,12 @@ pub fn generate_httpmock_from_file(path: &Path) -> Result<String, SpecErrors> {
 
 /// What the httpmock crate's `build.rs` runs: like [`build_script`], into
 /// `$OUT_DIR/`[`HTTPMOCK_FILE_NAME`].
+#[cfg(feature = "codegen")]
 pub fn build_script_httpmock(fragment: &Path) {
     build_script_with(fragment, HTTPMOCK_FILE_NAME, generate_httpmock_from_file);
 }
 
+#[cfg(feature = "codegen")]
 fn build_script_with(
     fragment: &Path,
     file_name: &str,
@@ -156,6 +169,7 @@ fn build_script_with(
 
 /// Leaves the file (and its mtime) alone when the content is the same, so that an unchanged
 /// fragment never forces the crate to recompile.
+#[cfg(feature = "codegen")]
 fn write_if_changed(path: &Path, content: &str) -> std::io::Result<()> {
     match std::fs::read_to_string(path) {
         Ok(old) if old == content => Ok(()),

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use build_support::diff::{self, Verdict};
 use build_support::snapshot::{self, SnapshotError};
+use build_support::spec::operations;
 use build_support::{Fragment, SpecError, extract, rules};
 use clap::{Parser, Subcommand};
 
@@ -48,8 +49,12 @@ enum Command {
         /// Clerk's full Backend API spec (YAML or JSON).
         upstream: PathBuf,
         /// operationId of an operation to extract (repeatable).
-        #[arg(long = "operation", value_name = "OPERATION_ID", required = true, num_args = 1..)]
+        #[arg(long = "operation", value_name = "OPERATION_ID", required_unless_present = "all", conflicts_with = "all", num_args = 1..)]
         operations: Vec<String>,
+        /// Every operation that passes the build rules on its own; lists the others with what
+        /// needs a decision by hand.
+        #[arg(long)]
+        all: bool,
         /// Re-apply this fragment's x-local-deviations where Clerk's value still matches the record.
         #[arg(long, value_name = "FRAGMENT")]
         keep_deviations: Option<PathBuf>,
@@ -98,11 +103,12 @@ fn main() -> ExitCode {
         Command::Extract {
             upstream,
             operations,
+            all,
             keep_deviations,
             output,
         } => run_extract(
             &upstream,
-            &operations,
+            (!all).then_some(operations.as_slice()),
             keep_deviations.as_deref(),
             output.as_deref(),
         ),
@@ -167,7 +173,7 @@ fn check(path: &Path) -> ExitCode {
                 "{}: all {} rules pass ({} operations)",
                 path.display(),
                 rules::RULES.len(),
-                rules::operations(&fragment.raw).len()
+                operations(&fragment.raw).len()
             );
             ExitCode::SUCCESS
         }
@@ -197,11 +203,7 @@ fn diff_upstream(fragment: &Path, upstream: &Path) -> ExitCode {
     for note in &report.notes {
         println!("note: {note}");
     }
-    let operations: Vec<_> = rules::operations(&fragment.raw)
-        .iter()
-        .filter_map(|op| op.value.get("operationId").and_then(|v| v.as_str()))
-        .map(str::to_string)
-        .collect();
+    let operations = operations::ids(&fragment.raw);
     println!(
         "diff-upstream: {} drift, {} accepted deviation(s) in {} ({}) against {}",
         report.count(Verdict::Drift),
@@ -217,9 +219,10 @@ fn diff_upstream(fragment: &Path, upstream: &Path) -> ExitCode {
     }
 }
 
+/// `operations: None` extracts every operation that can be (see [`extract::survey`]).
 fn run_extract(
     upstream: &Path,
-    operations: &[String],
+    operations: Option<&[String]>,
     keep: Option<&Path>,
     output: Option<&Path>,
 ) -> ExitCode {
@@ -232,6 +235,15 @@ fn run_extract(
         Err(code) => return code,
     };
     let source = upstream.display().to_string();
+    let surveyed;
+    let operations = match operations {
+        Some(ids) => ids,
+        None => {
+            surveyed = extract::survey(&upstream_doc, &source);
+            report_survey(&surveyed);
+            surveyed.extractable.as_slice()
+        }
+    };
     let extracted = match extract::extract(&upstream_doc, operations, keep.as_ref(), &source) {
         Ok(e) => e,
         Err(errors) => {
@@ -282,6 +294,47 @@ fn run_extract(
         report_errors(&problems);
         ExitCode::from(FOUND_PROBLEMS)
     }
+}
+
+/// The operations that need a decision by hand, one line per problem, then a count per rule.
+fn report_survey(survey: &extract::Survey) {
+    let mut by_rule: Vec<(&str, usize)> = Vec::new();
+    for undecided in &survey.undecided {
+        let mut rules_here: Vec<&str> = Vec::new();
+        for problem in &undecided.problems {
+            eprintln!(
+                "needs a decision: {}: rule `{}` at {}: {}",
+                undecided.operation,
+                problem.rule,
+                if problem.pointer.is_empty() {
+                    "#"
+                } else {
+                    &problem.pointer
+                },
+                one_line(&problem.message)
+            );
+            if !rules_here.contains(&problem.rule) {
+                rules_here.push(problem.rule);
+            }
+        }
+        for rule in rules_here {
+            match by_rule.iter_mut().find(|(r, _)| *r == rule) {
+                Some((_, n)) => *n += 1,
+                None => by_rule.push((rule, 1)),
+            }
+        }
+    }
+    let counts: Vec<String> = by_rule.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    eprintln!(
+        "survey: {} operation(s) extract and pass every build rule on their own; {} need a decision by hand (operations per rule: {})",
+        survey.extractable.len(),
+        survey.undecided.len(),
+        if counts.is_empty() {
+            "none".to_string()
+        } else {
+            counts.join(", ")
+        }
+    );
 }
 
 fn run_snapshot(

@@ -5,16 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::fragment::{Fragment, escape_segment};
+use crate::spec::{Fragment, Operation, operations, pointer, refs, schema};
 use crate::{SpecError, SpecErrors};
 
-/// HTTP methods an OpenAPI path item may hold.
-pub const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
-
 /// The rules and what each one guards against, for `check --list` and the docs.
-pub const RULES: [(&str, &str); 10] = [
+pub const RULES: [(&str, &str); 11] = [
     ("yaml", "the file is YAML (or JSON) holding a mapping"),
     (
         "openapi-version",
@@ -35,6 +30,10 @@ pub const RULES: [(&str, &str); 10] = [
     (
         "success-body",
         "every operation has exactly one 2xx response, with an application/json body",
+    ),
+    (
+        "request-body",
+        "a request body has one media type the generated client can send (JSON, form, octet-stream or text) and a schema (progenitor panics on several)",
     ),
     (
         "single-error-schema",
@@ -58,7 +57,7 @@ pub const RULES: [(&str, &str); 10] = [
 pub fn check(fragment: &Fragment) -> Result<(), SpecErrors> {
     let mut errors = Vec::new();
     check_version(fragment, &mut errors);
-    check_refs(fragment, &fragment.raw, String::new(), &mut errors);
+    check_refs(fragment, &mut errors);
     check_operations(fragment, &mut errors);
     if let Err(mut e) = crate::deviations::read(fragment) {
         errors.append(&mut e);
@@ -92,72 +91,15 @@ fn check_version(fragment: &Fragment, errors: &mut Vec<SpecError>) {
     }
 }
 
-fn check_refs(fragment: &Fragment, value: &Value, pointer: String, errors: &mut Vec<SpecError>) {
-    match value {
-        Value::Object(map) => {
-            if let Some(r) = map.get("$ref") {
-                match r.as_str() {
-                    Some(r) if fragment.resolve(r).is_some() => {}
-                    Some(r) => errors.push(fragment.error(
-                        "refs-resolve",
-                        &format!("{pointer}/$ref"),
-                        format!("`{r}` does not point at anything in this file"),
-                    )),
-                    None => errors.push(fragment.error(
-                        "refs-resolve",
-                        &format!("{pointer}/$ref"),
-                        "`$ref` is not a string",
-                    )),
-                }
-            }
-            for (k, v) in map {
-                check_refs(
-                    fragment,
-                    v,
-                    format!("{pointer}/{}", escape_segment(k)),
-                    errors,
-                );
-            }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                check_refs(fragment, v, format!("{pointer}/{i}"), errors);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// One operation of the fragment with its JSON pointer.
-pub struct Operation<'a> {
-    /// e.g. `/paths/~1actor_tokens/post`.
-    pub pointer: String,
-    /// The path template, e.g. `/actor_tokens`.
-    pub path: &'a str,
-    /// Lower-case HTTP method.
-    pub method: &'static str,
-    /// The operation object.
-    pub value: &'a Value,
-}
-
-/// Every operation in document order.
-pub fn operations(doc: &Value) -> Vec<Operation<'_>> {
-    let mut out = Vec::new();
-    if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
-        for (path, item) in paths {
-            for method in METHODS {
-                if let Some(op) = item.get(method) {
-                    out.push(Operation {
-                        pointer: format!("/paths/{}/{method}", escape_segment(path)),
-                        path,
-                        method,
-                        value: op,
-                    });
-                }
-            }
-        }
-    }
-    out
+fn check_refs(fragment: &Fragment, errors: &mut Vec<SpecError>) {
+    refs::each_ref(&fragment.raw, "", &mut |at, reference| {
+        let message = match reference.as_str() {
+            Some(r) if fragment.resolve(r).is_ok() => return,
+            Some(r) => format!("`{r}` does not point at anything in this file"),
+            None => "`$ref` is not a string".to_string(),
+        };
+        errors.push(fragment.error("refs-resolve", at, message));
+    });
 }
 
 fn check_operations(fragment: &Fragment, errors: &mut Vec<SpecError>) {
@@ -167,7 +109,7 @@ fn check_operations(fragment: &Fragment, errors: &mut Vec<SpecError>) {
     let mut response_schemas: Vec<(String, &Value)> = Vec::new();
 
     for op in operations(&fragment.raw) {
-        match op.value.get("operationId").and_then(Value::as_str) {
+        match op.id() {
             Some(id) if !id.trim().is_empty() => {
                 if let Some(first) = ids.insert(id.to_string(), op.pointer.clone()) {
                     errors.push(fragment.error(
@@ -188,16 +130,18 @@ fn check_operations(fragment: &Fragment, errors: &mut Vec<SpecError>) {
             )),
         }
 
+        check_request_body(fragment, &op, errors);
+
         let responses = op.value.get("responses").and_then(Value::as_object);
         let mut successes = 0;
         for (code, response) in responses.into_iter().flatten() {
-            let pointer = format!("{}/responses/{}", op.pointer, escape_segment(code));
-            let (response, pointer) = match response.get("$ref").and_then(Value::as_str) {
-                Some(r) => match fragment.resolve(r) {
-                    Some(v) => (v, r.trim_start_matches('#').to_string()),
-                    None => continue, // reported by refs-resolve
-                },
-                None => (response, pointer),
+            let at = pointer::join(&pointer::join(&op.pointer, "responses"), code);
+            let Ok(refs::Resolved {
+                value: response,
+                pointer,
+            }) = refs::resolve(&fragment.raw, response, &at)
+            else {
+                continue; // reported by refs-resolve
             };
             let schema = response.pointer("/content/application~1json/schema");
             let is_success = code.starts_with('2');
@@ -256,7 +200,55 @@ fn check_operations(fragment: &Fragment, errors: &mut Vec<SpecError>) {
     }
 }
 
-/// Walks a response schema through `$ref`s (each named schema once) looking for closed shapes.
+/// Media types progenitor can send a request body as (anything after a `;` is not compared).
+pub const REQUEST_MEDIA_TYPES: [&str; 5] = [
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "application/octet-stream",
+    "text/plain",
+    "text/x-markdown",
+];
+
+fn check_request_body(fragment: &Fragment, op: &Operation<'_>, errors: &mut Vec<SpecError>) {
+    let Some(body) = op.value.get("requestBody") else {
+        return;
+    };
+    let at = pointer::join(&op.pointer, "requestBody");
+    let Ok(refs::Resolved {
+        value: body,
+        pointer,
+    }) = refs::resolve(&fragment.raw, body, &at)
+    else {
+        return; // reported by refs-resolve
+    };
+    let content = body.get("content").and_then(Value::as_object);
+    let media: Vec<_> = content.into_iter().flatten().collect();
+    let content_at = pointer::join(&pointer, "content");
+    let problem = match media.as_slice() {
+        [] => return,
+        [(name, media)] => {
+            let essence = name.split(';').next().unwrap_or_default().trim();
+            if !REQUEST_MEDIA_TYPES.contains(&essence) {
+                format!(
+                    "the generated client cannot send `{name}` (only {})",
+                    REQUEST_MEDIA_TYPES.join(", ")
+                )
+            } else if media.get("schema").is_none() {
+                format!("`{name}` has no schema")
+            } else {
+                return;
+            }
+        }
+        several => format!(
+            "{} media types; the generated client sends exactly one (progenitor panics on more)",
+            several.len()
+        ),
+    };
+    errors.push(fragment.error("request-body", &content_at, problem));
+}
+
+/// Walks a response schema through `$ref`s and subschemas, each place once (however many
+/// responses share it), looking for closed shapes.
 fn check_response_schema(
     fragment: &Fragment,
     schema: &Value,
@@ -264,16 +256,17 @@ fn check_response_schema(
     seen: &mut BTreeSet<String>,
     errors: &mut Vec<SpecError>,
 ) {
+    let Ok(refs::Resolved {
+        value: schema,
+        pointer,
+    }) = refs::resolve(&fragment.raw, schema, &pointer)
+    else {
+        return; // reported by refs-resolve
+    };
     let Some(map) = schema.as_object() else {
         return;
     };
-    if let Some(r) = map.get("$ref").and_then(Value::as_str) {
-        if seen.insert(r.to_string())
-            && let Some(target) = fragment.resolve(r)
-        {
-            let target_pointer = r.trim_start_matches('#').to_string();
-            check_response_schema(fragment, target, target_pointer, seen, errors);
-        }
+    if !seen.insert(pointer.clone()) {
         return;
     }
     if map.get("additionalProperties") == Some(&Value::Bool(false)) {
@@ -292,24 +285,7 @@ fn check_response_schema(
             "a response enum is closed in Rust; a value Clerk adds later would be undecodable (use a string and `x-known-values`)",
         ));
     }
-    for key in ["properties", "patternProperties"] {
-        if let Some(props) = map.get(key).and_then(Value::as_object) {
-            for (name, sub) in props {
-                let p = format!("{pointer}/{key}/{}", escape_segment(name));
-                check_response_schema(fragment, sub, p, seen, errors);
-            }
-        }
-    }
-    for key in ["items", "additionalProperties", "not"] {
-        if let Some(sub) = map.get(key) {
-            check_response_schema(fragment, sub, format!("{pointer}/{key}"), seen, errors);
-        }
-    }
-    for key in ["allOf", "anyOf", "oneOf"] {
-        if let Some(subs) = map.get(key).and_then(Value::as_array) {
-            for (i, sub) in subs.iter().enumerate() {
-                check_response_schema(fragment, sub, format!("{pointer}/{key}/{i}"), seen, errors);
-            }
-        }
+    for (at, sub) in schema::subschemas(schema, &pointer) {
+        check_response_schema(fragment, sub, at, seen, errors);
     }
 }

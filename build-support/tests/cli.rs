@@ -32,7 +32,7 @@ fn p(path: &Path) -> &str {
 fn check_passes_on_the_vendored_fragment() {
     let out = run(&["check"]);
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("all 10 rules pass (2 operations)"));
+    assert!(text(&out.stdout).contains("all 11 rules pass (2 operations)"));
 }
 
 #[test]
@@ -230,4 +230,47 @@ fn snapshot_is_up_to_date_and_reports_a_change_with_a_diff() {
         stdout.contains("cargo run -p build-support -- snapshot --bless"),
         "{stdout}"
     );
+}
+
+#[test]
+fn extract_all_takes_every_operation_that_builds_and_lists_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut upstream = clerk_like();
+    upstream["paths"]["/domains/{domain_id}"] = json!({
+        "delete": {"operationId": "DeleteDomain", "responses": {"204": {"description": "Deleted"}}}
+    });
+    let upstream = write(dir.path(), "clerk-bapi.yml", &yaml(&upstream));
+    let out_path = dir.path().join("all.yaml");
+    let out = run(&["extract", p(&upstream), "--all", "--output", p(&out_path)]);
+    let stderr = text(&out.stderr);
+    assert_eq!(code(&out), 0, "{stderr}");
+    assert!(
+        stderr.contains("needs a decision: DeleteDomain: rule `success-body` at /paths/~1domains~1{domain_id}/delete/responses/204: response 204 has no application/json body"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("survey: 3 operation(s) extract and pass every build rule on their own; 1 need a decision by hand (operations per rule: success-body 1)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("extracted 3 operation(s); all build rules pass"),
+        "{stderr}"
+    );
+    let out = run(&["check", "--fragment", p(&out_path)]);
+    assert!(
+        text(&out.stdout).contains("(3 operations)"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // `--all` and `--operation` exclude each other; one of them is required.
+    assert_eq!(code(&run(&["extract", p(&upstream)])), 2);
+    let both = run(&[
+        "extract",
+        p(&upstream),
+        "--all",
+        "--operation",
+        "ListDomains",
+    ]);
+    assert_eq!(code(&both), 2);
 }

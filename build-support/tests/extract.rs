@@ -212,3 +212,76 @@ fn an_unknown_operation_is_an_error() {
         "there is no operation with operationId `ListWidgets`"
     );
 }
+
+/// `clerk_like` with what Clerk's full spec also has: a response component shared by two
+/// operations whose inline schema needs a fix, an operation without a JSON success body and one
+/// whose request body the generated client cannot send.
+fn clerk_at_scale() -> Value {
+    let mut upstream = clerk_like();
+    upstream["components"]["responses"]["ActorToken"]["content"]["application/json"]["schema"] = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {"id": {"type": "string"}, "status": {"type": "string", "enum": ["pending", "accepted"]}}
+    });
+    upstream["paths"]["/domains/{domain_id}"] = json!({
+        "delete": {"operationId": "DeleteDomain", "responses": {"204": {"description": "Deleted"}}}
+    });
+    upstream["paths"]["/domains/{domain_id}/logo"] = json!({
+        "put": {
+            "operationId": "UploadDomainLogo",
+            "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object"}}}},
+            "responses": {"200": {"$ref": "#/components/responses/ActorToken"}}
+        }
+    });
+    upstream
+}
+
+#[test]
+fn operations_that_share_a_fixed_place_record_it_once() {
+    let extracted = run(&clerk_at_scale(), &BOTH, None);
+    let schema = "/components/responses/ActorToken/content/application~1json/schema";
+    let records = pointers(&extracted.doc["x-local-deviations"]);
+    for fixed in ["additionalProperties", "properties/status/enum"] {
+        let at = format!("{schema}/{fixed}");
+        assert_eq!(
+            records.iter().filter(|p| **p == at).count(),
+            1,
+            "{records:#?}"
+        );
+    }
+    // It reads back, passes every rule (with `local-deviations`) and generates.
+    write_and_generate(&extracted);
+}
+
+#[test]
+fn the_survey_names_what_needs_a_decision_and_the_rest_extracts_together() {
+    let upstream = doc("clerk-bapi.yml", clerk_at_scale());
+    let survey = extract::survey(&upstream, "clerk-bapi.yml");
+    assert_eq!(
+        survey.extractable,
+        ["CreateActorToken", "RevokeActorToken", "ListDomains"]
+    );
+    let undecided: Vec<(&str, Vec<&str>)> = survey
+        .undecided
+        .iter()
+        .map(|u| {
+            (
+                u.operation.as_str(),
+                u.problems.iter().map(|p| p.rule).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        undecided,
+        [
+            ("DeleteDomain", vec!["success-body"]),
+            ("UploadDomainLogo", vec!["request-body"]),
+        ]
+    );
+    let extracted = extract::extract(&upstream, &survey.extractable, None, "clerk-bapi.yml")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (written, code) = write_and_generate(&extracted);
+    assert!(code.contains("pub async fn list_domains"), "{code}");
+    let report = diff_upstream(&written, &upstream).unwrap();
+    assert!(!report.has_drift(), "{report:#?}");
+}

@@ -146,6 +146,69 @@ fn response_schemas_stay_open_to_new_fields() {
 }
 
 #[test]
+fn a_place_two_operations_reach_is_reported_once() {
+    // Both operations answer 200 with the shared `ActorToken` response, whose schema is inline
+    // here: extract records one deviation per reported place, so a place must be reported once.
+    let mut doc = real();
+    doc["components"]["responses"]["ActorToken"]["content"]["application/json"]["schema"] = json!({"type": "object", "additionalProperties": false, "properties": {"id": {"type": "string"}}});
+    let at =
+        "/components/responses/ActorToken/content/application~1json/schema/additionalProperties";
+    let found = broken(doc);
+    let reported = found
+        .iter()
+        .filter(|(r, p)| r == "open-response" && p == at)
+        .count();
+    assert_eq!(reported, 1, "{found:?}");
+}
+
+#[test]
+fn request_bodies_have_one_media_type_the_client_can_send() {
+    let body = format!("{CREATE}/requestBody/content");
+    let mut doc = real();
+    let json_body = doc
+        .pointer(&format!("{body}/application~1json"))
+        .unwrap()
+        .clone();
+    doc.pointer_mut(&body).unwrap()["multipart/form-data"] = json_body;
+    doc.pointer_mut(&body)
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove("application/json");
+    assert_broken(doc, "request-body", &body);
+
+    let mut doc = real();
+    let json_body = doc
+        .pointer(&format!("{body}/application~1json"))
+        .unwrap()
+        .clone();
+    doc.pointer_mut(&body).unwrap()["application/x-www-form-urlencoded"] = json_body;
+    assert_broken(doc, "request-body", &body);
+
+    let mut doc = real();
+    doc.pointer_mut(&format!("{body}/application~1json"))
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove("schema");
+    assert_broken(doc, "request-body", &body);
+
+    // A parameter after `;` does not matter.
+    let mut doc = real();
+    let json_body = doc
+        .pointer(&format!("{body}/application~1json"))
+        .unwrap()
+        .clone();
+    doc.pointer_mut(&body)
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .clear();
+    doc.pointer_mut(&body).unwrap()["application/json; charset=utf-8"] = json_body;
+    assert!(!broken(doc).iter().any(|(r, _)| r == "request-body"));
+}
+
+#[test]
 fn response_enums_stay_open_to_new_values() {
     let mut doc = real();
     doc["components"]["schemas"]["ActorToken"]["properties"]["status"]["enum"] =

@@ -7,6 +7,7 @@
 
 use std::sync::OnceLock;
 
+use build_support::spec::{refs, schema};
 use clerk_actor_tokens::raw::types::{ClerkError, CreateActorTokenBody};
 use http::StatusCode;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
@@ -23,8 +24,9 @@ pub(crate) const FRAGMENT: &str = include_str!("../../openapi/clerk-actor-tokens
 pub(crate) const CREATE_BODY_POINTER: &str =
     "/paths/~1actor_tokens/post/requestBody/content/application~1json/schema";
 
-/// `$ref` chains longer than this are treated as a broken fragment rather than followed.
-const MAX_REF_DEPTH: u8 = 32;
+/// Schemas nested (through `$ref`s too) deeper than this are treated as a broken fragment: a
+/// schema that contains itself would otherwise be inlined forever.
+const MAX_DEPTH: u8 = 32;
 
 /// The compiled create-body schema.
 pub(crate) struct CreateBodyValidator {
@@ -95,52 +97,26 @@ fn param(error: &ClerkError) -> &str {
 }
 
 /// Resolves the OpenAPI-only parts of a schema so that a JSON Schema validator accepts it.
+/// `$ref`s are followed, and subschemas found, by build-support's spec model, the same code the
+/// build rules use.
 fn to_json_schema(schema: &Value, document: &Value, depth: u8) -> Result<Value, String> {
-    if depth > MAX_REF_DEPTH {
-        return Err("a $ref chain in the fragment is too deep".into());
+    if depth > MAX_DEPTH {
+        return Err("the fragment's schemas nest too deeply (or contain themselves)".into());
     }
-    let map = match schema {
+    let resolved = refs::resolve(document, schema, "").map_err(|e| e.to_string())?;
+    let map = match resolved.value {
         Value::Bool(b) => return Ok(Value::Bool(*b)),
         Value::Object(map) => map,
         other => return Err(format!("a schema must be an object, found {other}")),
     };
-    if let Some(reference) = map.get("$ref") {
-        let target = reference
-            .as_str()
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|pointer| document.pointer(pointer))
-            .ok_or_else(|| format!("unresolvable $ref {reference}"))?;
-        return to_json_schema(target, document, depth + 1);
-    }
-    let sub = |v: &Value| to_json_schema(v, document, depth + 1);
-    let mut out = Map::new();
-    for (key, value) in map {
-        let converted = match key.as_str() {
-            "properties" | "patternProperties" => match value {
-                Value::Object(props) => Value::Object(
-                    props
-                        .iter()
-                        .map(|(name, s)| Ok((name.clone(), sub(s)?)))
-                        .collect::<Result<_, String>>()?,
-                ),
-                other => return Err(format!("{key} must be an object, found {other}")),
-            },
-            "items" | "additionalProperties" | "not" => sub(value)?,
-            "allOf" | "anyOf" | "oneOf" => match value {
-                Value::Array(items) => {
-                    Value::Array(items.iter().map(sub).collect::<Result<_, String>>()?)
-                }
-                other => return Err(format!("{key} must be an array, found {other}")),
-            },
-            // Annotations JSON Schema does not know, or (`nullable`) handles differently below.
-            "nullable" | "example" | "externalDocs" | "xml" | "discriminator" | "deprecated" => {
-                continue;
-            }
-            k if k.starts_with("x-") => continue,
-            _ => value.clone(),
-        };
-        out.insert(key.clone(), converted);
-    }
+    let mut out = schema::map_subschemas(map, |sub| to_json_schema(sub, document, depth + 1))?;
+    // Annotations JSON Schema does not know, or (`nullable`) handles differently below.
+    out.retain(|key, _| {
+        !matches!(
+            key.as_str(),
+            "nullable" | "example" | "externalDocs" | "xml" | "discriminator" | "deprecated"
+        ) && !key.starts_with("x-")
+    });
     if map.get("nullable") == Some(&Value::Bool(true)) {
         if let Some(t) = out.get_mut("type") {
             *t = match t.take() {

@@ -1,17 +1,20 @@
-//! Reading the fragment: YAML text to a JSON value (for the rules, which need the raw shape and JSON
-//! pointers) and to a typed OpenAPI document (for progenitor).
+//! Reading a document: YAML text to a JSON value (for the rules and the tooling, which need the raw
+//! shape and JSON pointers) and, on demand, to a typed OpenAPI document (for progenitor).
 
 use std::path::{Path, PathBuf};
 
+use serde_json::Value;
+
+use super::refs::{self, RefError};
 use crate::SpecError;
 
-/// A parsed OpenAPI fragment together with where it came from.
+/// A parsed OpenAPI document (the fragment, or Clerk's full spec) together with where it came from.
 #[derive(Debug, Clone)]
 pub struct Fragment {
     /// The file it was read from (used in every message).
     pub path: PathBuf,
     /// The document as plain JSON, exactly as written (key order kept).
-    pub raw: serde_json::Value,
+    pub raw: Value,
 }
 
 impl Fragment {
@@ -28,7 +31,7 @@ impl Fragment {
 
     /// Parses `text`; `path` is only used in messages.
     pub fn parse(path: &Path, text: &str) -> Result<Self, SpecError> {
-        let raw: serde_json::Value = serde_norway::from_str(text).map_err(|e| SpecError {
+        let raw: Value = serde_norway::from_str(text).map_err(|e| SpecError {
             file: path.to_path_buf(),
             rule: "yaml",
             pointer: String::new(),
@@ -53,7 +56,7 @@ impl Fragment {
         serde_json::from_value(self.raw.clone()).map_err(|e| self.error("openapi-schema", "", e))
     }
 
-    /// An error about this fragment.
+    /// An error about this document.
     pub fn error(
         &self,
         rule: &'static str,
@@ -68,15 +71,8 @@ impl Fragment {
         }
     }
 
-    /// Follows a local `$ref` such as `#/components/schemas/ActorToken`.
-    pub fn resolve(&self, reference: &str) -> Option<&serde_json::Value> {
-        reference
-            .strip_prefix('#')
-            .and_then(|pointer| self.raw.pointer(pointer))
+    /// What a local `$ref` such as `#/components/schemas/ActorToken` names (one step).
+    pub fn resolve(&self, reference: &str) -> Result<&Value, RefError> {
+        refs::target(&self.raw, reference)
     }
-}
-
-/// Escapes one JSON pointer segment (RFC 6901).
-pub fn escape_segment(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
 }

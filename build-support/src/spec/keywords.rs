@@ -2,6 +2,8 @@
 //! literal data, or documentation. `diff-upstream` and `extract` share this so that an extracted
 //! fragment holds exactly what the comparison looks at.
 
+use serde_json::Value;
+
 /// How the keys (or elements) of a node are to be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -69,6 +71,23 @@ pub fn entry_noun(key: &str) -> &'static str {
         "schemas" => "schema",
         "securitySchemes" => "security scheme",
         _ => "entry",
+    }
+}
+
+/// A copy of `value` (read as `kind`) without the keys that are ignored (see [`is_ignored`]): what
+/// `extract` copies and `diff-upstream` shows.
+pub fn stripped(value: &Value, kind: Kind) -> Value {
+    match (value, kind) {
+        (Value::Object(map), Kind::Keyword | Kind::Names | Kind::Properties) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| !is_ignored(kind, k))
+                .map(|(k, v)| (k.clone(), stripped(v, child_kind(kind, k))))
+                .collect(),
+        ),
+        (Value::Array(items), Kind::Keyword) => {
+            Value::Array(items.iter().map(|v| stripped(v, kind)).collect())
+        }
+        _ => value.clone(),
     }
 }
 

@@ -3,7 +3,10 @@
 
 use serde_json::{Map, Value};
 
-pub use crate::fragment::escape_segment;
+/// Escapes one JSON pointer segment (RFC 6901).
+pub fn escape_segment(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
 
 /// Undoes [`escape_segment`].
 pub fn unescape_segment(segment: &str) -> String {
