@@ -24,7 +24,7 @@
 //! | field out of range (`expires_in_seconds` < 1, ...) | 422 | `form_param_value_invalid` ("is invalid", `meta.param_name`) | reference |
 //! | field of the wrong type | 422 | `form_param_format_invalid` ("is invalid") | no public source for this request; our choice, the catalogue's code for a malformed parameter |
 //! | unknown field | 422 | `form_param_unknown` ("is unknown") | no public source for this request; our choice, the catalogue's code for an unknown parameter |
-//! | create for an unknown `user_id` | 404 | `resource_not_found` ("not found", "No user was found with id `<id>`.") | reference; the server code answers 422 `form_resource_not_found` instead, the SDK's `is_user_not_found()` accepts both |
+//! | create for an unknown `user_id` (removed, or strict mode) | 404 | `resource_not_found` ("not found", "No user was found with id `<id>`.") | reference; the spec lists no 404 for create, and the server code answers 422 `form_resource_not_found` instead: the SDK's `is_user_not_found()` accepts both |
 //! | create on a plan without impersonation | 402 | `unsupported_subscription_plan_features` ("Unsupported plan features", `meta.unsupported_features`) | spec lists the 402, catalogue gives its 402 plan codes; the exact body of this 402 is not public, our choice |
 //! | monthly impersonations used up | 422 | `impersonation_limit_exceeded` (`meta.used`, `meta.limit`) | catalogue `ImpersonationLimitExceeded` (text and meta keys); clerk/cli reads `meta.used`/`meta.limit` |
 //! | revoke of an unknown id | 404 | `resource_not_found` ("not found", "Resource not found") | reference |

@@ -12,7 +12,7 @@
 //!   tickets expire after `expires_in_seconds`, unknown users get 404, errors are Clerk's
 //!   `{"errors": [...], "clerk_trace_id": ...}` with the codes and texts of Clerk's error
 //!   catalogue (each with its source in the `errors` module docs in the source).
-//! - Users: every `user_...` id exists unless removed ([`FakeClerk::remove_user`]); strict mode
+//! - Users: every user id exists unless removed ([`FakeClerk::remove_user`]); strict mode
 //!   ([`FakeClerkBuilder::strict_users`]) knows only added users ([`FakeClerk::add_user`]).
 //! - Scenarios: a monthly quota, a plan without impersonation (402), Clerk's rate limits
 //!   ([`RateLimit`], opt-in), injected [`Fault`]s (any status with `Retry-After`, delays,
@@ -219,9 +219,9 @@ impl FakeClerkBuilder {
         self
     }
 
-    /// Strict users: only users added with [`FakeClerk::add_user`] exist. By default every
-    /// `user_...` id exists (until [`FakeClerk::remove_user`]); creates for a user that does not
-    /// exist get Clerk's 404 `resource_not_found`.
+    /// Strict users: only users added with [`FakeClerk::add_user`] exist. By default every user
+    /// id exists (until [`FakeClerk::remove_user`]); creates for a user that does not exist get
+    /// Clerk's 404 `resource_not_found`.
     pub fn strict_users(mut self, strict: bool) -> Self {
         self.strict_users = strict;
         self

@@ -101,7 +101,8 @@ async fn revoking_a_token_that_is_not_pending() {
 async fn unknown_users_get_404_and_users_can_be_added_and_removed() {
     let fake = FakeClerk::start().await.unwrap();
     let clerk = no_retries(&fake);
-    // Default rule: every `user_...` id exists; anything else is no Clerk user id.
+    // Default rule: every user id exists until removed (a deleted user).
+    fake.remove_user("bob@example.com");
     let (status, _, body) = create_raw(
         &fake,
         json!({"user_id": "bob@example.com", "actor": {"sub": "user_a"}}),
