@@ -30,13 +30,13 @@ use axum::response::Response;
 use axum::routing::{get, post, put};
 use http::StatusCode;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value, json as json_value};
+use serde_json::{Value, json as json_value};
 
 use crate::errors::{Refusal, clerk_error, json};
 use crate::rate_limit::{Limiter, RateLimit};
-use crate::router::RequestContext;
+use crate::request::{RequestContext, read_body};
 use crate::scenario::{Fault, Target};
-use crate::state::{State, StoredToken, lock};
+use crate::state::{SignIn, State, StoredToken, lock};
 
 type Shared = Arc<State>;
 
@@ -57,30 +57,6 @@ pub(crate) fn routes() -> Router<Shared> {
             put(set_rate_limit).delete(clear_rate_limit),
         )
         .route("/__fake/reset", post(reset))
-}
-
-/// What opening a sign-in url answers: the sign-in the ticket started.
-#[derive(Debug, serde::Serialize)]
-pub(crate) struct SignIn<'a> {
-    object: &'static str,
-    status: &'static str,
-    actor_token_id: &'a str,
-    user_id: &'a str,
-    actor: &'a Map<String, Value>,
-    session_max_duration_in_seconds: u64,
-}
-
-impl<'a> From<&'a StoredToken> for SignIn<'a> {
-    fn from(t: &'a StoredToken) -> Self {
-        Self {
-            object: "actor_token_sign_in",
-            status: "complete",
-            actor_token_id: &t.id,
-            user_id: &t.user_id,
-            actor: &t.actor,
-            session_max_duration_in_seconds: t.session_max_duration.as_secs(),
-        }
-    }
 }
 
 /// A token without its secrets, as the control endpoints show it.
@@ -105,10 +81,9 @@ fn bad_request(long_message: impl Into<String>) -> Refusal {
     )
 }
 
+/// A control request's JSON body (none counts as `{}`).
 async fn parse<T: DeserializeOwned>(request: Request) -> Result<T, Refusal> {
-    let body = axum::body::to_bytes(request.into_body(), crate::router::MAX_BODY_BYTES)
-        .await
-        .map_err(|_| bad_request("The request body could not be read."))?;
+    let body = read_body(request).await?;
     let body: &[u8] = if body.is_empty() { b"{}" } else { &body };
     serde_json::from_slice(body).map_err(|e| bad_request(format!("Invalid control request: {e}")))
 }
@@ -146,11 +121,6 @@ async fn list_tokens(
     )
 }
 
-fn unknown(id: &str) -> Refusal {
-    let shown: String = id.chars().take(64).collect();
-    Refusal::not_found(format!("No actor token was found with id {shown}."))
-}
-
 async fn one_token(
     AxumState(state): AxumState<Shared>,
     ctx: RequestContext,
@@ -160,7 +130,7 @@ async fn one_token(
         state
             .token(&id)
             .map(|t| view(&t))
-            .ok_or_else(|| unknown(&id)),
+            .ok_or_else(Refusal::unknown_token),
         &ctx,
     )
 }
@@ -171,11 +141,11 @@ async fn redeem_token(
     Path(id): Path<String>,
 ) -> Response {
     let result = match state.token(&id) {
-        None => Err(unknown(&id)),
+        None => Err(Refusal::unknown_token()),
         Some(t) => state
             .redeem(t.token.expose())
             .map_err(|e| e.refusal())
-            .and_then(|t| serde_json::to_value(SignIn::from(&t)).map_err(|_| unknown(&id))),
+            .map(|t| json_value!(SignIn::from(&t))),
     };
     answer(result, &ctx)
 }

@@ -49,6 +49,7 @@ mod control;
 mod errors;
 mod ids;
 mod rate_limit;
+mod request;
 mod router;
 mod scenario;
 mod server;

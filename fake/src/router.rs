@@ -2,56 +2,28 @@
 //! page it redirects to, 405 and 404 answers in Clerk's shape, the opt-in rate limit, and the
 //! fault injection that wraps each endpoint.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequestParts, Path, Query, Request, State as AxumState};
+use axum::extract::{Path, Query, Request, State as AxumState};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http::StatusCode;
 use http::header::{ACCEPT, HeaderMap, LOCATION};
-use http::request::Parts;
-use tokio::sync::Notify;
 
-use crate::errors::{Refusal, TOO_MANY_REQUESTS_CODE, TraceId, clerk_error, json};
+use crate::errors::{Refusal, TOO_MANY_REQUESTS_CODE, clerk_error, json};
+use crate::request::{RequestContext, read_body};
 use crate::scenario::{Action, Target};
-use crate::state::{State, lock};
-
-/// Largest request body read; Clerk's create body is a few hundred bytes.
-pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
+use crate::state::{SignIn, State, lock};
 
 type Shared = Arc<State>;
 
 /// The fake's stand-in for the application's sign-in page, where opening a sign-in url redirects
 /// unless `FakeClerkBuilder::sign_in_url` names another.
 pub(crate) const SIGN_IN_PATH: &str = "/sign-in";
-
-/// Per-request context the server puts into the request: the trace id (also sent as a header)
-/// and the switch that drops the connection.
-#[derive(Clone, Debug)]
-pub(crate) struct RequestContext {
-    pub(crate) trace: TraceId,
-    pub(crate) drop_connection: Option<Arc<Notify>>,
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts
-            .extensions
-            .get::<RequestContext>()
-            .cloned()
-            .unwrap_or_else(|| RequestContext {
-                trace: TraceId::new(),
-                drop_connection: None,
-            }))
-    }
-}
 
 pub(crate) fn build(state: Shared) -> Router {
     Router::new()
@@ -154,23 +126,6 @@ where
     }
 }
 
-async fn read_body(request: Request) -> Result<bytes::Bytes, Refusal> {
-    axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
-        .await
-        .map_err(|_| {
-            Refusal::one(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                clerk_error(
-                    "request_body_too_large",
-                    "request body too large",
-                    format!(
-                        "The request body could not be read or exceeds {MAX_BODY_BYTES} bytes."
-                    ),
-                ),
-            )
-        })
-}
-
 async fn create(
     AxumState(state): AxumState<Shared>,
     ctx: RequestContext,
@@ -254,9 +209,7 @@ async fn redeem(
             return Refusal::ticket_invalid().respond(trace);
         }
         match st.redeem(&query.ticket) {
-            Ok(token) if wants_json(&headers) => {
-                json(StatusCode::OK, &crate::control::SignIn::from(&token))
-            }
+            Ok(token) if wants_json(&headers) => json(StatusCode::OK, &SignIn::from(&token)),
             Ok(_) => {
                 let location = st.sign_in_redirect(&query.ticket, query.redirect_url.as_deref());
                 match http::HeaderValue::from_str(&location) {
@@ -289,7 +242,7 @@ async fn sign_in_page(
         .ok()
         .and_then(|Query(q)| state.token_for_ticket(&q.__clerk_ticket));
     match token {
-        Some(token) => json(StatusCode::OK, &crate::control::SignIn::from(&token)),
+        Some(token) => json(StatusCode::OK, &SignIn::from(&token)),
         None => Refusal::ticket_invalid().respond(&ctx.trace),
     }
 }

@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 use tower_service::Service;
 
 use crate::errors::TraceId;
-use crate::router::RequestContext;
+use crate::request::RequestContext;
 
 /// How long in-flight requests may take to finish once the fake is asked to stop.
 const GRACE: Duration = Duration::from_secs(2);

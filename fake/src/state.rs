@@ -102,6 +102,31 @@ impl RedeemError {
     }
 }
 
+/// What a completed sign-in with a ticket shows (opening a url with `Accept: application/json`,
+/// the fake's sign-in page, the control endpoint that redeems): the sign-in the ticket started.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct SignIn<'a> {
+    object: &'static str,
+    status: &'static str,
+    actor_token_id: &'a str,
+    user_id: &'a str,
+    actor: &'a Map<String, Value>,
+    session_max_duration_in_seconds: u64,
+}
+
+impl<'a> From<&'a StoredToken> for SignIn<'a> {
+    fn from(t: &'a StoredToken) -> Self {
+        Self {
+            object: "actor_token_sign_in",
+            status: "complete",
+            actor_token_id: &t.id,
+            user_id: &t.user_id,
+            actor: &t.actor,
+            session_max_duration_in_seconds: t.session_max_duration.as_secs(),
+        }
+    }
+}
+
 /// Where sign-in urls point and where opening one redirects to.
 #[derive(Clone, Debug)]
 pub(crate) struct SignInConfig {

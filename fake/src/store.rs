@@ -32,7 +32,8 @@ impl Life {
     }
 }
 
-/// One token: 56 bytes inline plus one allocation for the user id and actor JSON.
+/// One token: 56 bytes inline (on 64-bit targets) plus one allocation for the user id and actor
+/// JSON.
 #[derive(Clone, Debug)]
 pub(crate) struct Record {
     text: Box<str>,
@@ -316,8 +317,9 @@ mod tests {
         let bytes = counting::NET.with(|n| n.get()) - before;
         let per_token = bytes as f64 / N as f64;
         println!("store: {per_token:.1} bytes per token ({N} tokens, {bytes} bytes requested)");
-        assert_eq!(std::mem::size_of::<Record>(), 56);
-        // 56 inline + 8 key + 1 control byte, at the map's load factor, + the expiry heap
+        // 56 bytes inline on 64-bit targets (less on 32-bit ones): at most one cache line.
+        assert!(std::mem::size_of::<Record>() <= 64);
+        // Inline record + 8 key + 1 control byte, at the map's load factor, + the expiry heap
         // + the text (30 bytes here). Allocator overhead comes on top.
         assert!(per_token < 160.0, "{per_token} bytes per token");
         drop(store);
