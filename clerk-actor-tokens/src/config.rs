@@ -2,6 +2,7 @@
 //! retries and time limits.
 
 use std::fmt;
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +13,7 @@ use reqwest::Url;
 use crate::error::{ConfigError, Error};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
-use crate::transport::{Credentials, Transport};
+use crate::transport::{Credentials, Provider, Transport};
 use crate::{ActorTokens, raw};
 
 /// Environment variable holding the secret key.
@@ -153,7 +154,7 @@ impl Clerk {
 #[must_use]
 pub struct ClerkBuilder {
     key: Option<(Secret, String)>,
-    provider: Option<Arc<crate::transport::ProviderFn>>,
+    provider: Option<Provider>,
     api_url: Option<String>,
     api_version: String,
     user_agent: String,
@@ -258,9 +259,46 @@ impl ClerkBuilder {
         K: Into<Secret>,
         E: fmt::Display,
     {
-        self.provider = Some(Arc::new(move || {
+        self.provider = Some(Provider::Sync(Arc::new(move || {
             provider().map(Into::into).map_err(|e| e.to_string())
-        }));
+        })));
+        self.key = None;
+        self
+    }
+
+    /// Like [`Self::token_provider`], for a key that must be fetched (a secret manager, a vault):
+    /// the function's future is awaited before every request, inside the request's time limit.
+    /// Cache the key in the provider if fetching it is slow. An error ends the call with
+    /// [`ConfigError::TokenProvider`]. Replaces a fixed key or another provider.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use clerk_actor_tokens::Clerk;
+    ///
+    /// # struct SecretManager;
+    /// # impl SecretManager {
+    /// #     async fn get(&self, _name: &str) -> Result<String, std::io::Error> { Ok("sk_test_x".into()) }
+    /// # }
+    /// let secrets = Arc::new(SecretManager);
+    /// let clerk = Clerk::builder()
+    ///     .async_token_provider(move || {
+    ///         let secrets = secrets.clone();
+    ///         async move { secrets.get("clerk/secret-key").await }
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), clerk_actor_tokens::Error>(())
+    /// ```
+    pub fn async_token_provider<F, Fut, K, E>(mut self, provider: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<K, E>> + Send + 'static,
+        K: Into<Secret>,
+        E: fmt::Display,
+    {
+        self.provider = Some(Provider::Async(Arc::new(move || {
+            let key = provider();
+            Box::pin(async move { key.await.map(Into::into).map_err(|e| e.to_string()) })
+        })));
         self.key = None;
         self
     }

@@ -5,6 +5,8 @@
 
 use std::cell::RefCell;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -21,13 +23,30 @@ pub const CLERK_API_VERSION_HEADER: &str = "clerk-api-version";
 /// A function that returns the secret key; called once per request (see `ClerkBuilder::token_provider`).
 pub(crate) type ProviderFn = dyn Fn() -> Result<Secret, String> + Send + Sync;
 
+/// The future an async token provider returns, boxed so that one client type serves every provider.
+pub(crate) type KeyFuture = Pin<Box<dyn Future<Output = Result<Secret, String>> + Send>>;
+
+/// A function whose future yields the secret key; called once per request (see
+/// `ClerkBuilder::async_token_provider`).
+pub(crate) type AsyncProviderFn = dyn Fn() -> KeyFuture + Send + Sync;
+
+/// A token provider, sync or async.
+#[derive(Clone)]
+pub(crate) enum Provider {
+    /// Returns the key at once (a cached value); no future is allocated per request.
+    Sync(Arc<ProviderFn>),
+    /// Fetches the key (a secret manager); awaited inside the attempt, so the per-request time
+    /// limit covers it.
+    Async(Arc<AsyncProviderFn>),
+}
+
 /// Where the `Authorization` header comes from.
 #[derive(Clone)]
 pub(crate) enum Credentials {
     /// A key checked once, kept as a ready header value marked sensitive.
     Static(HeaderValue),
     /// A function called per request, for rotation.
-    Provider(Arc<ProviderFn>),
+    Provider(Provider),
 }
 
 impl Credentials {
@@ -35,14 +54,14 @@ impl Credentials {
         Ok(Credentials::Static(bearer(key, origin)?))
     }
 
-    fn authorization(&self) -> Result<HeaderValue, ConfigError> {
-        match self {
-            Credentials::Static(value) => Ok(value.clone()),
-            Credentials::Provider(provider) => {
-                let key = provider().map_err(|message| ConfigError::TokenProvider { message })?;
-                bearer(&key, "the token provider")
-            }
-        }
+    async fn authorization(&self) -> Result<HeaderValue, ConfigError> {
+        let key = match self {
+            Credentials::Static(value) => return Ok(value.clone()),
+            Credentials::Provider(Provider::Sync(provider)) => provider(),
+            Credentials::Provider(Provider::Async(provider)) => provider().await,
+        };
+        let key = key.map_err(|message| ConfigError::TokenProvider { message })?;
+        bearer(&key, "the token provider")
     }
 }
 
@@ -81,7 +100,8 @@ impl fmt::Debug for Transport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let credentials = match self.credentials {
             Credentials::Static(_) => "secret key [redacted]",
-            Credentials::Provider(_) => "token provider",
+            Credentials::Provider(Provider::Sync(_)) => "token provider",
+            Credentials::Provider(Provider::Async(_)) => "async token provider",
         };
         f.debug_struct("Transport")
             .field("credentials", &credentials)
@@ -139,7 +159,7 @@ impl ClientHooks<Transport> for raw::Client {
         _info: &OperationInfo,
     ) -> Result<(), raw::Error<E>> {
         let transport = self.inner();
-        let authorization = match transport.credentials.authorization() {
+        let authorization = match transport.credentials.authorization().await {
             Ok(value) => value,
             Err(e) => {
                 let message = e.to_string();

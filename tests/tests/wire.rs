@@ -446,6 +446,83 @@ async fn a_failing_or_malformed_token_provider_sends_nothing() {
     assert_eq!(any.calls_async().await, 0);
 }
 
+#[tokio::test]
+async fn an_async_token_provider_is_awaited_for_every_request() {
+    let server = MockServer::start_async().await;
+    let rotated = |n: usize| format!("sk_test_fetched_{n}");
+    let mocks: Vec<_> = (0..3)
+        .map(|n| {
+            let key = rotated(n);
+            server.revoke_actor_token(move |when, then| {
+                when.actor_token_id("act_1")
+                    .into_inner()
+                    .header("authorization", format!("Bearer {key}"));
+                then.ok(&wire_token("act_1", "revoked", false));
+            })
+        })
+        .collect();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let clerk = Clerk::builder()
+        .api_url(server.base_url())
+        .async_token_provider(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                // A fetch that really suspends, as a secret manager's would.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                Ok::<_, std::convert::Infallible>(rotated(n))
+            }
+        })
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        clerk.actor_tokens().revoke("act_1").await.unwrap();
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    for mock in mocks {
+        mock.assert_calls_async(1).await;
+    }
+}
+
+#[tokio::test]
+async fn a_failing_or_stuck_async_token_provider_sends_nothing() {
+    let server = MockServer::start_async().await;
+    let any = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200)
+                .json_body(token_json("act_1", "revoked", false));
+        })
+        .await;
+    let failing = Clerk::builder()
+        .api_url(server.base_url())
+        .async_token_provider(|| async { Err::<String, _>("secret manager unreachable") })
+        .build()
+        .unwrap();
+    let e = failing.actor_tokens().revoke("act_1").await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Config(ConfigError::TokenProvider { message }) if message == "secret manager unreachable"),
+        "{e:?}"
+    );
+    // A provider that never answers is cut by the request's time limit like any attempt.
+    let stuck = Clerk::builder()
+        .api_url(server.base_url())
+        .async_token_provider(std::future::pending::<Result<String, String>>)
+        .request_timeout(Duration::from_millis(200))
+        .retry_policy(clerk_actor_tokens::RetryPolicy::never())
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let e = stuck.actor_tokens().revoke("act_1").await.unwrap_err();
+    assert!(e.is_timeout(), "{e:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(any.calls_async().await, 0);
+}
+
 #[test]
 fn malformed_static_keys_are_refused_at_build_time() {
     for bad in [
