@@ -30,6 +30,7 @@
 //! | revoke of an unknown id | 404 | `resource_not_found` ("not found", "Resource not found") | reference |
 //! | revoke of a token that is not pending | 400 | `actor_token_cannot_be_revoked_code` ("cannot revoke") | catalogue `ActorTokenCannotBeRevoked`, reference |
 //! | revoke of a pending token past its expiry | 200 | | no public source; our choice: the server code refuses only non-pending tokens, and expiry does not change the status |
+//! | very long `expires_in_seconds` / `session_max_duration_in_seconds` | 200 | | no public source for a maximum (the server code checks only `>= 1`); the fake accepts any value the spec allows |
 //! | opening a used url | 400 | `actor_token_already_used_code` | catalogue `ActorTokenAlreadyUsed` (Frontend API) |
 //! | opening a revoked url | 400 | `actor_token_revoked_code` | catalogue `ActorTokenRevoked` (Frontend API) |
 //! | opening an expired url | 400 | `actor_token_cannot_be_used_code` | catalogue `ActorTokenCannotBeUsed`; no public source says which code an expired actor ticket gets, our choice |

@@ -229,11 +229,13 @@ fn to_clerk(error: ValidationError<'_>) -> Vec<ClerkError> {
                 &at,
             )]
         }
-        ValidationErrorKind::Minimum { limit } => vec![with_param(
+        // Clerk's API reference gives this text for a non-positive duration; the limit itself
+        // is in the spec.
+        ValidationErrorKind::Minimum { .. } => vec![with_param(
             clerk_error(
                 "form_param_value_invalid",
                 "is invalid",
-                format!("{shown} must be at least {limit}."),
+                format!("{shown} is invalid"),
             ),
             &at,
         )],

@@ -268,8 +268,9 @@ async fn validation_errors_use_clerks_texts() {
     )
     .await;
     assert_eq!(status, 422); // reference: "Non-positive value for expiration duration"
-    let (code, message, _, meta) = first(&body);
+    let (code, message, long, meta) = first(&body);
     assert_eq!((code, message), ("form_param_value_invalid", "is invalid")); // reference
+    assert_eq!(long, "expires_in_seconds is invalid"); // reference
     assert_eq!(meta, &json!({"param_name": "expires_in_seconds"})); // reference
 }
 
@@ -478,4 +479,34 @@ async fn clerks_rate_limit_as_an_opt_in_mode() {
         .unwrap();
     assert_eq!(bad.status(), 400);
     http().delete(&control).send().await.unwrap();
+}
+
+#[tokio::test]
+async fn choices_where_no_source_exists() {
+    let fake = FakeClerk::start().await.unwrap();
+    let clerk = fake.client().unwrap();
+    // Our choice (no public source): a pending token past its expiry can still be revoked, as
+    // the server code refuses only tokens that are not pending.
+    let token = clerk
+        .actor_tokens()
+        .create("user_1", Actor::new("user_a"))
+        .expires_in(Duration::from_secs(60))
+        .send()
+        .await
+        .unwrap();
+    fake.advance_clock(Duration::from_secs(120));
+    let revoked = clerk.actor_tokens().revoke(token.id()).await.unwrap();
+    assert_eq!(revoked.status(), &Status::Revoked);
+    // Our choice (no public maximum): lifetimes are limited only by the spec's minimum of 1.
+    let year = Duration::from_secs(365 * 24 * 3600);
+    let long = clerk
+        .actor_tokens()
+        .create("user_1", Actor::new("user_a"))
+        .expires_in(year)
+        .session_max_duration(year)
+        .send()
+        .await
+        .unwrap();
+    let stored = fake.token(long.id()).unwrap();
+    assert_eq!(stored.session_max_duration, year);
 }
