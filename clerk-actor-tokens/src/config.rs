@@ -33,23 +33,66 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
 /// Time limits of a call. Defaults: connect 5 s, each request 30 s, the whole call (retries and
 /// waits included) 60 s.
+///
+/// `#[non_exhaustive]`: later versions may add limits, so it is made with [`Timeouts::new`] (or
+/// `Default`) and read with its getters.
+///
+/// ```
+/// use std::time::Duration;
+/// use clerk_actor_tokens::{Clerk, Timeouts};
+///
+/// let timeouts = Timeouts::new(Duration::from_secs(2), Duration::from_secs(10), Duration::from_secs(20));
+/// assert_eq!(timeouts.request(), Duration::from_secs(10));
+/// assert_eq!(Timeouts::default().deadline(), Duration::from_secs(60));
+/// let clerk = Clerk::builder().secret_key("sk_test_x").timeouts(timeouts).build()?;
+/// # Ok::<(), clerk_actor_tokens::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Timeouts {
     /// Establishing a connection (TCP and TLS); applies to the HTTP client the SDK builds.
-    pub connect: Duration,
+    pub(crate) connect: Duration,
     /// One request: send and receive the whole response.
-    pub request: Duration,
+    pub(crate) request: Duration,
     /// The whole call, retries and waits included.
-    pub deadline: Duration,
+    pub(crate) deadline: Duration,
+}
+
+impl Timeouts {
+    /// All three limits: `connect` for establishing a connection (TCP and TLS; it applies to the
+    /// HTTP client the SDK builds), `request` for one request from send to the last body byte,
+    /// `deadline` for the whole call, retries and waits included.
+    pub fn new(connect: Duration, request: Duration, deadline: Duration) -> Self {
+        Self {
+            connect,
+            request,
+            deadline,
+        }
+    }
+
+    /// The limit for establishing a connection.
+    pub fn connect(&self) -> Duration {
+        self.connect
+    }
+
+    /// The limit for one request.
+    pub fn request(&self) -> Duration {
+        self.request
+    }
+
+    /// The limit for a whole call.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
 }
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Self {
-            connect: Duration::from_secs(5),
-            request: Duration::from_secs(30),
-            deadline: Duration::from_secs(60),
-        }
+        Self::new(
+            Duration::from_secs(5),
+            Duration::from_secs(30),
+            Duration::from_secs(60),
+        )
     }
 }
 
