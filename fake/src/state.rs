@@ -45,7 +45,7 @@ pub struct StoredToken {
     pub session_max_duration: Duration,
     /// The sign-in ticket.
     pub token: Secret,
-    /// The sign-in url (points at the fake).
+    /// The sign-in url, on the configured Frontend API origin (by default the fake itself).
     pub url: Secret,
 }
 
@@ -53,7 +53,7 @@ pub struct StoredToken {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RedeemError {
-    /// Not a ticket of this fake, or the token was evicted.
+    /// No ticket, not a ticket of this fake, or the token was evicted (`ticket_invalid_code`).
     #[error("no actor token matches this ticket")]
     Unknown,
     /// Redeemed before: a ticket signs in once.
