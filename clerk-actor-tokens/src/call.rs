@@ -1,14 +1,21 @@
-//! One call: attempts, the per-operation retry rules, time limits, the mapping of the generated
-//! client's errors onto [`Error`], and the tracing span.
+//! One call: the attempt loop around the retry decision (`decision.rs`), each attempt's time
+//! limit, the mapping of the generated client's errors onto [`Error`], and the tracing span.
+//!
+//! Every byte of an attempt is read inside its limit: the generated future, the body of an error
+//! answer and its mapping all run inside one `timeout_at`, whose instant is the earlier of the
+//! request limit and the call's deadline. Instants are computed with `checked_add`, so a limit
+//! too large for the clock (`Duration::MAX`) means "no limit" instead of a panic.
 
 use std::cell::RefCell;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use progenitor_client::ResponseValue;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::config::Shared;
+use crate::decision::{self, Decision, Facts, Outcome, Stop};
 use crate::error::{
     AmbiguousOutcome, ApiError, ClerkError, ConfigError, Error, ErrorBody, TimeoutKind,
 };
@@ -45,10 +52,36 @@ pub(crate) struct CallOptions {
 
 type RawResult = Result<ResponseValue<wire::ActorToken>, raw::Error<wire::ClerkErrors>>;
 
-/// What to do after an attempt.
-enum Next {
-    Retry(Error),
-    Stop(Error),
+/// The time limit of one attempt.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AttemptLimit {
+    /// The attempt, from 1.
+    pub number: u32,
+    /// When it must end; `None` when no limit is representable (both limits are huge).
+    pub until: Option<Instant>,
+    /// Which limit `until` is.
+    pub kind: TimeoutKind,
+    /// That limit as configured, for the error.
+    pub after: Duration,
+}
+
+impl AttemptLimit {
+    /// Runs `future` until it ends or the limit passes (`None` then).
+    pub(crate) async fn run<F: Future>(&self, future: F) -> Option<F::Output> {
+        match self.until {
+            Some(at) => tokio::time::timeout_at(at, future).await.ok(),
+            None => Some(future.await),
+        }
+    }
+
+    /// The error of an attempt that ran out of time before any status arrived.
+    pub(crate) fn timeout(&self) -> Error {
+        Error::Timeout {
+            kind: self.kind,
+            after: self.after,
+            attempts: self.number,
+        }
+    }
 }
 
 pub(crate) async fn run<F, Fut>(
@@ -65,7 +98,6 @@ where
     let request_timeout = options.request_timeout.unwrap_or(shared.timeouts.request);
     let deadline_after = options.deadline.unwrap_or(shared.timeouts.deadline);
     let started = Instant::now();
-    let deadline = started + deadline_after;
     // One span per call. Each attempt is a debug event inside it (attempt, status, trace id),
     // and the span gets the final values once, when the call ends: recording a field twice on a
     // span makes subscribers print it twice, and a span per attempt would add a future layer to
@@ -78,95 +110,12 @@ where
         clerk.trace_id = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
     );
-    let mut last_seen = AttemptRecord::default();
-    let mut attempts_made = 0;
-    let result = async {
-        let mut attempt: u32 = 0;
-        let mut waited = Duration::ZERO;
-        loop {
-            attempt += 1;
-            attempts_made = attempt;
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let limit = request_timeout.min(remaining);
-            let kind = if limit < request_timeout {
-                TimeoutKind::Deadline
-            } else {
-                TimeoutKind::Attempt
-            };
-            let attempt_future =
-                ATTEMPT.scope(RefCell::new(AttemptRecord::default()), attempt_once());
-            let mut attempt_future = std::pin::pin!(attempt_future);
-            let outcome = tokio::time::timeout(limit, attempt_future.as_mut()).await;
-            let seen = attempt_future
-                .as_mut()
-                .take_value()
-                .map(RefCell::into_inner)
-                .unwrap_or_default();
-            tracing::debug!(
-                attempt,
-                http.status = seen.status.map(|s| s.as_u16()),
-                clerk.trace_id = seen.trace_id.as_deref(),
-                "attempt finished"
-            );
-            let next = match outcome {
-                Ok(Ok(value)) => {
-                    last_seen = seen;
-                    return Ok(ActorToken::from(value.into_inner()));
-                }
-                Ok(Err(e)) => classify(
-                    op,
-                    map_error(e, &seen, attempt, shared).await,
-                    &seen,
-                    attempt,
-                ),
-                Err(_elapsed) => {
-                    let after = if kind == TimeoutKind::Deadline {
-                        deadline_after
-                    } else {
-                        limit
-                    };
-                    let timeout = Error::Timeout {
-                        kind,
-                        after,
-                        attempts: attempt,
-                    };
-                    match (op, kind) {
-                        (Operation::Create, _) => Next::Stop(ambiguous(timeout, attempt)),
-                        (Operation::Revoke, TimeoutKind::Attempt) => Next::Retry(timeout),
-                        (Operation::Revoke, TimeoutKind::Deadline) => Next::Stop(timeout),
-                    }
-                }
-            };
-            last_seen = seen;
-            let error = match next {
-                Next::Stop(e) => return Err(e),
-                Next::Retry(e) => e,
-            };
-            if attempt >= policy.get_max_attempts() {
-                return Err(error);
-            }
-            let wait = error
-                .retry_after()
-                .unwrap_or_else(|| policy.backoff(attempt));
-            let over_budget = waited + wait > policy.get_budget();
-            let past_deadline = Instant::now() + wait >= deadline;
-            if over_budget || past_deadline {
-                tracing::debug!(
-                    attempt,
-                    wait_ms = wait.as_millis() as u64,
-                    over_budget,
-                    past_deadline,
-                    "not retrying: the wait does not fit the retry budget or the deadline"
-                );
-                return Err(error);
-            }
-            tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
-            tokio::time::sleep(wait).await;
-            waited += wait;
-        }
-    }
-    .instrument(span.clone())
-    .await;
+    let (result, attempts_made, last_seen) =
+        attempt_loop(op, policy, request_timeout, deadline_after, |limit| {
+            attempt(shared, limit, attempt_once())
+        })
+        .instrument(span.clone())
+        .await;
     span.record("attempts", attempts_made);
     if let Some(status) = last_seen.status {
         span.record("http.status", status.as_u16());
@@ -174,7 +123,7 @@ where
     if let Some(trace) = &last_seen.trace_id {
         span.record("clerk.trace_id", trace.as_str());
     }
-    span.record("duration_ms", started.elapsed().as_millis() as u64);
+    span.record("duration_ms", millis(started.elapsed()));
     span.in_scope(|| match &result {
         Ok(_) => tracing::debug!(attempts = attempts_made, "actor token call succeeded"),
         Err(e) => tracing::debug!(attempts = attempts_made, error = %e, "actor token call failed"),
@@ -182,54 +131,166 @@ where
     result
 }
 
-fn ambiguous(cause: Error, attempts: u32) -> Error {
-    Error::AmbiguousOutcome(AmbiguousOutcome {
-        attempts,
-        cause: Box::new(cause),
-    })
-}
-
-/// The operation's retry rules, applied to one failed attempt.
-fn classify(op: Operation, error: Error, seen: &AttemptRecord, attempt: u32) -> Next {
-    let succeeded_status = seen.status.is_some_and(|s| s.is_success());
-    match (&error, op) {
-        // Nothing reached the server: always safe.
-        (Error::Connect { .. }, _) => Next::Retry(error),
-        (Error::Api(e), _) if e.status.as_u16() == 429 => Next::Retry(error),
-        (Error::Api(e), Operation::Revoke)
-            if matches!(e.status.as_u16(), 500 | 502 | 503 | 504) =>
-        {
-            Next::Retry(error)
+/// The loop: give each attempt its limit, ask the decision what follows a failure, wait or stop.
+/// Generic over the attempt so that tests can drive it with scripted outcomes in paused time.
+/// Each attempt also returns what it saw (`S`); the loop returns the result, the number of
+/// attempts made and what the last one saw.
+pub(crate) async fn attempt_loop<T, S, F, Fut>(
+    op: Operation,
+    policy: &RetryPolicy,
+    request_timeout: Duration,
+    deadline_after: Duration,
+    mut attempt: F,
+) -> (Result<T, Error>, u32, S)
+where
+    S: Default,
+    F: FnMut(AttemptLimit) -> Fut,
+    Fut: Future<Output = (Result<T, Error>, S)>,
+{
+    let mut seen = S::default();
+    let started = Instant::now();
+    // `None`: the deadline is beyond what the clock represents, so there is none in practice.
+    let deadline = started.checked_add(deadline_after);
+    let mut waited = Duration::ZERO;
+    let mut number: u32 = 0;
+    loop {
+        let now = Instant::now();
+        let time_left = deadline.map(|d| d.saturating_duration_since(now));
+        if time_left == Some(Duration::ZERO) {
+            // Nothing is sent without time to send it; no request of this attempt can be lost.
+            let timeout = Error::Timeout {
+                kind: TimeoutKind::Deadline,
+                after: deadline_after,
+                attempts: number,
+            };
+            return (Err(timeout), number, seen);
         }
-        (Error::Transport { .. }, Operation::Revoke) => Next::Retry(error),
-        (Error::Api(e), Operation::Create) if e.status.is_server_error() => {
-            Next::Stop(ambiguous(error, attempt))
+        number = number.saturating_add(1);
+        let limit = match time_left {
+            Some(left) if left < request_timeout => AttemptLimit {
+                number,
+                until: deadline,
+                kind: TimeoutKind::Deadline,
+                after: deadline_after,
+            },
+            _ => AttemptLimit {
+                number,
+                until: now.checked_add(request_timeout),
+                kind: TimeoutKind::Attempt,
+                after: request_timeout,
+            },
+        };
+        let (result, attempt_saw) = attempt(limit).await;
+        seen = attempt_saw;
+        let error = match result {
+            Ok(value) => return (Ok(value), number, seen),
+            Err(e) => e,
+        };
+        let facts = Facts {
+            op,
+            outcome: Outcome::of(&error),
+            attempt: number,
+            retry_after: error.retry_after(),
+            waited,
+            time_left: deadline.map(|d| d.saturating_duration_since(Instant::now())),
+        };
+        match decision::decide(&facts, policy, fastrand::f64()) {
+            Decision::Retry { wait } => {
+                tracing::debug!(attempt = number, wait_ms = millis(wait), error = %error, "retrying");
+                tokio::time::sleep(wait).await;
+                waited = waited.saturating_add(wait);
+            }
+            Decision::Stop(Stop::Ambiguous) => {
+                let ambiguous = Error::AmbiguousOutcome(AmbiguousOutcome {
+                    attempts: number,
+                    cause: Box::new(error),
+                });
+                return (Err(ambiguous), number, seen);
+            }
+            Decision::Stop(reason) => {
+                if reason != Stop::Final {
+                    tracing::debug!(attempt = number, ?reason, "not retrying");
+                }
+                return (Err(error), number, seen);
+            }
         }
-        (Error::Transport { .. }, Operation::Create) => Next::Stop(ambiguous(error, attempt)),
-        // A success status whose body could not be read: the token was probably created.
-        (Error::InvalidResponse { .. } | Error::BodyTooLarge { .. }, Operation::Create)
-            if succeeded_status =>
-        {
-            Next::Stop(ambiguous(error, attempt))
-        }
-        _ => Next::Stop(error),
     }
 }
 
-/// Maps the generated client's error onto the crate's, without quoting success bodies.
-async fn map_error(
-    error: raw::Error<wire::ClerkErrors>,
-    seen: &AttemptRecord,
-    attempts: u32,
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// One attempt within its limit: send, read the whole answer (an error answer's body too) and
+/// map it. Also returns what the hooks saw, for the span.
+async fn attempt<Fut>(
     shared: &Shared,
-) -> Error {
+    limit: AttemptLimit,
+    request: Fut,
+) -> (Result<ActorToken, Error>, AttemptRecord)
+where
+    Fut: Future<Output = RawResult>,
+{
+    let scoped = ATTEMPT.scope(RefCell::new(AttemptRecord::default()), async {
+        match request.await {
+            Ok(value) => Ok(value),
+            Err(e) => Err(map_error(e, limit.number, shared).await),
+        }
+    });
+    let mut scoped = std::pin::pin!(scoped);
+    let outcome = limit.run(scoped.as_mut()).await;
+    let seen = scoped
+        .as_mut()
+        .take_value()
+        .map(RefCell::into_inner)
+        .unwrap_or_default();
+    tracing::debug!(
+        attempt = limit.number,
+        http.status = seen.status.map(|s| s.as_u16()),
+        clerk.trace_id = seen.trace_id.as_deref(),
+        "attempt finished"
+    );
+    let result = match outcome {
+        Some(Ok(value)) => Ok(ActorToken::from(value.into_inner())),
+        Some(Err(e)) => Err(e),
+        None => Err(match seen.status {
+            // The status and headers of an error answer arrived, its body did not: the status
+            // decides (a 429 is still a 429, and a create refused with it did not happen).
+            Some(status) if !status.is_success() => api_error(
+                status,
+                None,
+                seen.trace_id.clone(),
+                &seen,
+                limit.number,
+                ErrorBody::Incomplete {
+                    content_type: seen.content_type.clone(),
+                },
+            ),
+            _ => limit.timeout(),
+        }),
+    };
+    (result, seen)
+}
+
+/// Maps the generated client's error onto the crate's, without quoting success bodies. Runs
+/// inside the attempt's limit and scope: reading an error answer's body can take as long as the
+/// server makes it.
+async fn map_error(error: raw::Error<wire::ClerkErrors>, attempts: u32, shared: &Shared) -> Error {
+    let seen = ATTEMPT.try_with(|r| r.borrow().clone()).unwrap_or_default();
     let status = seen.status;
     match error {
         raw::Error::ErrorResponse(value) => {
             let status = value.status();
             let header_trace = crate::transport::trace_id(value.headers());
             let body = value.into_inner();
-            api_error(status, Some(body), header_trace, seen, attempts)
+            api_error(
+                status,
+                Some(body),
+                header_trace,
+                &seen,
+                attempts,
+                ErrorBody::Clerk,
+            )
         }
         raw::Error::UnexpectedResponse(response) => {
             let status = response.status();
@@ -245,13 +306,28 @@ async fn map_error(
                 },
                 Ok(bytes) => {
                     let body = serde_json::from_slice::<wire::ClerkErrors>(&bytes).ok();
-                    api_error(status, body, header_trace, seen, attempts)
+                    let kind = match body {
+                        Some(_) => ErrorBody::Clerk,
+                        None => ErrorBody::NotClerk {
+                            content_type: seen.content_type.clone(),
+                        },
+                    };
+                    api_error(status, body, header_trace, &seen, attempts, kind)
                 }
-                Err(e) => body_error(e, status.as_u16(), attempts, shared),
+                Err(e) => body_error(e, Some(status), &seen, attempts, shared),
             }
         }
         raw::Error::InvalidResponsePayload(_bytes, e) => match status {
-            Some(s) if !s.is_success() => api_error(s, None, seen.trace_id.clone(), seen, attempts),
+            Some(s) if !s.is_success() => api_error(
+                s,
+                None,
+                seen.trace_id.clone(),
+                &seen,
+                attempts,
+                ErrorBody::NotClerk {
+                    content_type: seen.content_type.clone(),
+                },
+            ),
             _ => Error::InvalidResponse {
                 status: status.map_or(0, |s| s.as_u16()),
                 // Only the category and position: serde's message can quote the body.
@@ -269,9 +345,7 @@ async fn map_error(
                 trace_id: seen.trace_id.clone(),
             },
         },
-        raw::Error::ResponseBodyError(e) => {
-            body_error(e, status.map_or(0, |s| s.as_u16()), attempts, shared)
-        }
+        raw::Error::ResponseBodyError(e) => body_error(e, status, &seen, attempts, shared),
         raw::Error::CommunicationError(e) | raw::Error::InvalidUpgrade(e) => {
             transport_error(e, attempts)
         }
@@ -289,22 +363,15 @@ fn api_error(
     header_trace: Option<String>,
     seen: &AttemptRecord,
     attempts: u32,
+    kind: ErrorBody,
 ) -> Error {
-    let (errors, meta, body_trace, kind) = match body {
+    let (errors, meta, body_trace) = match body {
         Some(b) => (
             b.errors.into_iter().map(ClerkError::from).collect(),
             b.meta,
             b.clerk_trace_id,
-            ErrorBody::Clerk,
         ),
-        None => (
-            Vec::new(),
-            Default::default(),
-            None,
-            ErrorBody::NotClerk {
-                content_type: seen.content_type.clone(),
-            },
-        ),
+        None => (Vec::new(), Default::default(), None),
     };
     Error::from(ApiError {
         status,
@@ -331,17 +398,37 @@ fn transport_error(e: reqwest::Error, attempts: u32) -> Error {
     }
 }
 
-fn body_error(e: reqwest::Error, status: u16, attempts: u32, shared: &Shared) -> Error {
+/// A body that could not be read: over the size cap, or the connection broke. When the status
+/// of an error answer had arrived, it still decides.
+fn body_error(
+    e: reqwest::Error,
+    status: Option<http::StatusCode>,
+    seen: &AttemptRecord,
+    attempts: u32,
+    shared: &Shared,
+) -> Error {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(s) = source {
         if s.is::<http_body_util::LengthLimitError>() {
             use progenitor_client::ClientInfo;
             return Error::BodyTooLarge {
-                status,
+                status: status.map_or(0, |s| s.as_u16()),
                 limit: shared.raw.inner().max_response_bytes,
             };
         }
         source = s.source();
     }
-    transport_error(e, attempts)
+    match status {
+        Some(status) if !status.is_success() => api_error(
+            status,
+            None,
+            seen.trace_id.clone(),
+            seen,
+            attempts,
+            ErrorBody::Incomplete {
+                content_type: seen.content_type.clone(),
+            },
+        ),
+        _ => transport_error(e, attempts),
+    }
 }

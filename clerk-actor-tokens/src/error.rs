@@ -225,6 +225,12 @@ pub enum ErrorBody {
         /// The `Content-Type` header, when sent.
         content_type: Option<String>,
     },
+    /// The body did not arrive whole: the time limit ran out, or the connection broke, while it
+    /// was read. The status and the headers (trace id, `Retry-After`) had arrived and still count.
+    Incomplete {
+        /// The `Content-Type` header, when sent.
+        content_type: Option<String>,
+    },
 }
 
 /// Clerk (or something in front of it) answered with a non-success status.
@@ -268,6 +274,11 @@ impl fmt::Display for ApiError {
             (ErrorBody::NotClerk { content_type }, _) => write!(
                 f,
                 ": the body is not Clerk's error JSON (content type {})",
+                content_type.as_deref().unwrap_or("not given")
+            )?,
+            (ErrorBody::Incomplete { content_type }, _) => write!(
+                f,
+                ": the body did not arrive whole (content type {})",
                 content_type.as_deref().unwrap_or("not given")
             )?,
         }

@@ -37,6 +37,7 @@ mod actor_tokens;
 pub mod blocking;
 mod call;
 mod config;
+mod decision;
 mod error;
 mod model;
 mod retry;
@@ -64,7 +65,7 @@ pub use error::{
     UNSUPPORTED_PLAN_FEATURES_CODE,
 };
 pub use model::{Actor, ActorToken, Status};
-pub use retry::RetryPolicy;
+pub use retry::{MAX_RETRY_AFTER, RetryPolicy};
 pub use secret::{REDACTED, Secret};
 pub use tls::http_client_builder;
 pub use transport::{CLERK_API_VERSION_HEADER, Transport};

@@ -6,6 +6,12 @@
 
 use std::time::Duration;
 
+/// The longest `Retry-After` the SDK reports: 365 days. A server's value above it, including a
+/// number of seconds too large for any integer type and a date in the far future, is reported as
+/// this (by `Error::retry_after`), so that adding it to an `Instant` or `SystemTime` cannot
+/// overflow. Any budget shorter than that ends the call at once instead of waiting.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
 /// How often and how patiently a call is retried.
 ///
 /// ```
@@ -83,17 +89,27 @@ impl RetryPolicy {
         self.budget
     }
 
-    /// The backoff before retry number `retry` (1 for the first retry): a uniformly random wait in
-    /// `[0, min(max_backoff, initial_backoff * 2^(retry-1))]` ("full jitter", which spreads
-    /// clients that failed together).
-    pub(crate) fn backoff(&self, retry: u32) -> Duration {
+    /// The backoff before retry number `retry` (1 for the first retry): `jitter` of the way up to
+    /// `min(max_backoff, initial_backoff * 2^(retry-1))`. With `jitter` a uniform draw from
+    /// `[0, 1]` this is "full jitter", which spreads clients that failed together; values outside
+    /// are clamped and NaN counts as 0.
+    pub(crate) fn backoff_with(&self, retry: u32, jitter: f64) -> Duration {
         let exponent = retry.saturating_sub(1).min(31);
         let ceiling = self
             .initial_backoff
             .saturating_mul(1u32 << exponent)
             .min(self.max_backoff);
-        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
-        Duration::from_nanos(fastrand::u64(0..=nanos))
+        let jitter = if jitter.is_nan() {
+            0.0
+        } else {
+            jitter.clamp(0.0, 1.0)
+        };
+        // In integer nanoseconds: `Duration::mul_f64` panics when rounding lifts a product near
+        // `Duration::MAX` past it. A float-to-integer `as` saturates.
+        let ceiling_nanos = ceiling.as_nanos();
+        let nanos = ((ceiling_nanos as f64 * jitter) as u128).min(ceiling_nanos);
+        let secs = u64::try_from(nanos / 1_000_000_000).unwrap_or(u64::MAX);
+        Duration::new(secs, (nanos % 1_000_000_000) as u32)
     }
 }
 
@@ -107,17 +123,20 @@ mod tests {
             .initial_backoff(Duration::from_millis(100))
             .max_backoff(Duration::from_millis(350));
         for _ in 0..1000 {
-            assert!(policy.backoff(1) <= Duration::from_millis(100));
-            assert!(policy.backoff(2) <= Duration::from_millis(200));
-            assert!(policy.backoff(3) <= Duration::from_millis(350));
-            assert!(policy.backoff(40) <= Duration::from_millis(350));
+            let jitter = fastrand::f64();
+            assert!(policy.backoff_with(1, jitter) <= Duration::from_millis(100));
+            assert!(policy.backoff_with(2, jitter) <= Duration::from_millis(200));
+            assert!(policy.backoff_with(3, jitter) <= Duration::from_millis(350));
+            assert!(policy.backoff_with(40, jitter) <= Duration::from_millis(350));
         }
     }
 
     #[test]
     fn backoff_is_jittered() {
         let policy = RetryPolicy::default().initial_backoff(Duration::from_secs(1));
-        let draws: std::collections::BTreeSet<_> = (0..50).map(|_| policy.backoff(1)).collect();
+        let draws: std::collections::BTreeSet<_> = (0..50)
+            .map(|_| policy.backoff_with(1, fastrand::f64()))
+            .collect();
         assert!(
             draws.len() > 40,
             "full jitter should rarely repeat: {draws:?}"
@@ -128,5 +147,17 @@ mod tests {
     fn never_means_one_attempt_and_zero_is_clamped() {
         assert_eq!(RetryPolicy::never().get_max_attempts(), 1);
         assert_eq!(RetryPolicy::default().max_attempts(0).get_max_attempts(), 1);
+    }
+
+    #[test]
+    fn backoff_at_the_extremes_does_not_panic() {
+        let huge = RetryPolicy::default()
+            .initial_backoff(Duration::MAX)
+            .max_backoff(Duration::MAX);
+        assert_eq!(huge.backoff_with(u32::MAX, 1.0), Duration::MAX);
+        assert_eq!(huge.backoff_with(1, 0.0), Duration::ZERO);
+        assert!(huge.backoff_with(1, 0.5) < Duration::MAX);
+        assert_eq!(huge.backoff_with(1, f64::INFINITY), Duration::MAX);
+        assert_eq!(huge.backoff_with(1, f64::NAN), Duration::ZERO);
     }
 }

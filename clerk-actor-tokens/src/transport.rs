@@ -15,6 +15,7 @@ use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 
 use crate::error::ConfigError;
 use crate::raw;
+use crate::retry::MAX_RETRY_AFTER;
 use crate::secret::Secret;
 
 /// Name of Clerk's API version header.
@@ -142,14 +143,22 @@ pub(crate) fn trace_id(headers: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
-/// `Retry-After` as delta-seconds or an HTTP date (RFC 9110 section 10.2.3).
+/// `Retry-After` as delta-seconds or an HTTP date (RFC 9110 section 10.2.3), at most
+/// [`MAX_RETRY_AFTER`]. Digits too many for a `u64` are still a number of seconds (a very long
+/// one), not a missing header; anything else that is neither (a negative number, a fraction,
+/// garbage) is ignored, and the policy's backoff applies.
 pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        let seconds = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
     }
     let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
+    )
 }
 
 impl ClientHooks<Transport> for raw::Client {
@@ -223,5 +232,43 @@ impl ClientHooks<Transport> for raw::Client {
         Ok(reqwest::Response::from(http::Response::from_parts(
             parts, limited,
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(value: &'static str) -> Option<Duration> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static(value));
+        retry_after(
+            &headers,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+        )
+    }
+
+    #[test]
+    fn retry_after_saturates_and_ignores_what_is_not_a_wait() {
+        assert_eq!(parse("7"), Some(Duration::from_secs(7)));
+        assert_eq!(parse(" 0 "), Some(Duration::ZERO));
+        assert_eq!(parse("18446744073709551615"), Some(MAX_RETRY_AFTER));
+        assert_eq!(
+            parse("1000000000000000000000000000000"),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(
+            parse("Fri, 31 Dec 9999 23:59:59 GMT"),
+            Some(MAX_RETRY_AFTER)
+        );
+        // 2023-11-14T22:13:20Z is the "now" above; a date 90 s later is a 90 s wait.
+        assert_eq!(
+            parse("Tue, 14 Nov 2023 22:14:50 GMT"),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(parse("Thu, 01 Jan 1970 00:00:00 GMT"), Some(Duration::ZERO));
+        for unusable in ["-5", "1.5", "+5", "soon", "", "5s"] {
+            assert_eq!(parse(unusable), None, "{unusable:?}");
+        }
     }
 }

@@ -28,7 +28,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State as AxumState};
 use axum::response::Response;
 use axum::routing::{get, post, put};
-use http::StatusCode;
+use http::{HeaderValue, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json as json_value};
 
@@ -201,13 +201,18 @@ async fn set_plan(
 }
 
 /// The JSON form of a [`Fault`] for `POST /__fake/faults`. Give `status` (with optional `code`,
-/// `message`, `retry_after_seconds`), or `drop_connection: true`, or only `delay_ms`.
+/// `message`, `retry_after_seconds` or a verbatim `retry_after`), or `drop_connection: true`, or
+/// only `delay_ms`. `stall_body: true` or `drip_body_ms` change how the answer's body is sent
+/// (see [`Fault::stall_body`], [`Fault::drip_body`]).
 ///
 /// ```json
 /// {"target": "create", "times": 2, "status": 429, "retry_after_seconds": 1}
 /// {"target": "create", "status": 502, "after_processing": true}
 /// {"target": "revoke", "drop_connection": true}
 /// {"target": "any", "delay_ms": 200}
+/// {"target": "revoke", "status": 503, "stall_body": true}
+/// {"target": "create", "delay_ms": 0, "drip_body_ms": 100}
+/// {"status": 429, "retry_after": "18446744073709551615"}
 /// ```
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -219,7 +224,11 @@ pub struct FaultSpec {
     code: Option<String>,
     message: Option<String>,
     retry_after_seconds: Option<u64>,
+    retry_after: Option<String>,
     delay_ms: Option<u64>,
+    #[serde(default)]
+    stall_body: bool,
+    drip_body_ms: Option<u64>,
     #[serde(default)]
     drop_connection: bool,
     #[serde(default)]
@@ -261,6 +270,20 @@ impl FaultSpec {
         }
         if self.after_processing {
             fault = fault.after_processing();
+        }
+        if let Some(raw) = self.retry_after {
+            let value = HeaderValue::try_from(raw)
+                .map_err(|_| "retry_after is not a valid header value".to_string())?;
+            fault = fault.retry_after_raw(value);
+        }
+        if self.drop_connection && (self.stall_body || self.drip_body_ms.is_some()) {
+            return Err("a dropped connection has no body to stall or drip".into());
+        }
+        match (self.stall_body, self.drip_body_ms) {
+            (true, Some(_)) => return Err("give either stall_body or drip_body_ms".into()),
+            (true, None) => fault = fault.stall_body(),
+            (false, Some(ms)) => fault = fault.drip_body(Duration::from_millis(ms)),
+            (false, None) => {}
         }
         Ok(fault.on(self.target).times(self.times.unwrap_or(1)))
     }
@@ -434,6 +457,18 @@ mod tests {
             spec(r#"{"delay_ms":5}"#).unwrap(),
             Fault::delay(Duration::from_millis(5))
         );
+        assert_eq!(
+            spec(r#"{"status":503,"stall_body":true,"retry_after":"-5"}"#).unwrap(),
+            Fault::status(StatusCode::SERVICE_UNAVAILABLE)
+                .stall_body()
+                .retry_after_raw(HeaderValue::from_static("-5"))
+        );
+        assert_eq!(
+            spec(r#"{"delay_ms":0,"drip_body_ms":100}"#).unwrap(),
+            Fault::delay(Duration::ZERO).drip_body(Duration::from_millis(100))
+        );
+        assert!(spec(r#"{"status":503,"stall_body":true,"drip_body_ms":1}"#).is_err());
+        assert!(spec(r#"{"status":429,"retry_after":"a\nb"}"#).is_err());
         assert!(spec(r#"{"status":429,"drop_connection":true}"#).is_err());
         assert!(spec(r#"{"status":1000}"#).is_err());
         assert!(spec(r#"{}"#).is_err());

@@ -74,7 +74,7 @@ pub use clerk_actor_tokens::{
 };
 pub use control::FaultSpec;
 pub use errors::{ALREADY_USED_CODE, CANNOT_BE_USED_CODE, REVOKED_CODE, TICKET_INVALID_CODE};
-pub use http::StatusCode;
+pub use http::{HeaderValue, StatusCode};
 pub use rate_limit::RateLimit;
 pub use scenario::{Fault, Target, Usage};
 pub use state::{RedeemError, StoredToken};

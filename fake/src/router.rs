@@ -72,8 +72,8 @@ where
     if let Some(delay) = fault.delay {
         tokio::time::sleep(delay).await;
     }
-    match fault.action {
-        Action::Proceed => handle().await,
+    match &fault.action {
+        Action::Proceed => fault.shape(handle().await),
         Action::Respond {
             status,
             code,
@@ -84,22 +84,21 @@ where
                 let _ = handle().await;
             }
             // A 429 always carries a whole-second Retry-After, as Clerk's does (see `errors`).
-            let refusal = if status == StatusCode::TOO_MANY_REQUESTS {
+            let refusal = if *status == StatusCode::TOO_MANY_REQUESTS {
                 let mut refusal = Refusal::too_many_requests(retry_after_secs.unwrap_or(1));
                 if code != TOO_MANY_REQUESTS_CODE {
-                    refusal.errors =
-                        vec![clerk_error(&code, &message, "Injected fault: HTTP 429.")];
+                    refusal.errors = vec![clerk_error(code, message, "Injected fault: HTTP 429.")];
                 }
                 refusal
             } else {
                 let mut refusal = Refusal::one(
-                    status,
-                    clerk_error(&code, &message, format!("Injected fault: HTTP {status}.")),
+                    *status,
+                    clerk_error(code, message, format!("Injected fault: HTTP {status}.")),
                 );
-                refusal.retry_after = retry_after_secs;
+                refusal.retry_after = *retry_after_secs;
                 refusal
             };
-            refusal.respond(&ctx.trace)
+            fault.shape(refusal.respond(&ctx.trace))
         }
         Action::Drop => {
             if fault.after_processing {

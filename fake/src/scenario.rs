@@ -2,9 +2,14 @@
 //! without impersonation, and faults injected into the next matching requests.
 
 use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::StatusCode;
+use axum::response::Response;
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode};
+use hyper::body::{Body, Frame, SizeHint};
 
 /// Which requests a [`Fault`] applies to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -42,6 +47,17 @@ pub(crate) enum Action {
     Drop,
 }
 
+/// How the body of a faulted answer is delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pace {
+    /// All at once (the default).
+    Whole,
+    /// The status, the headers (with the full `Content-Length`) and half the body, then nothing.
+    Stall,
+    /// One byte per interval.
+    Drip(Duration),
+}
+
 /// A failure to inject into the next matching requests, built fluently.
 ///
 /// By default a fault replaces the handling of the request (nothing is created or revoked);
@@ -50,7 +66,7 @@ pub(crate) enum Action {
 ///
 /// ```
 /// use std::time::Duration;
-/// use clerk_actor_tokens_fake::{Fault, StatusCode, Target};
+/// use clerk_actor_tokens_fake::{Fault, HeaderValue, StatusCode, Target};
 ///
 /// // The next two creates get a 429 asking to wait one second.
 /// let throttle = Fault::status(StatusCode::TOO_MANY_REQUESTS)
@@ -61,7 +77,14 @@ pub(crate) enum Action {
 /// let slow = Fault::delay(Duration::from_millis(50)).on(Target::Revoke);
 /// // The next create is carried out, then its connection dropped without an answer.
 /// let lost = Fault::drop_connection().on(Target::Create).after_processing();
-/// # let _ = (throttle, slow, lost);
+/// // The next revoke gets a 503 whose body stops after the headers: a client must time out.
+/// let stalled = Fault::status(StatusCode::SERVICE_UNAVAILABLE).stall_body().on(Target::Revoke);
+/// // The next create succeeds, but its body arrives one byte every 100 ms.
+/// let drip = Fault::delay(Duration::ZERO).drip_body(Duration::from_millis(100)).on(Target::Create);
+/// // A 429 whose Retry-After no client can honour.
+/// let absurd = Fault::status(StatusCode::TOO_MANY_REQUESTS)
+///     .retry_after_raw(HeaderValue::from_static("18446744073709551615"));
+/// # let _ = (throttle, slow, lost, stalled, drip, absurd);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fault {
@@ -70,6 +93,8 @@ pub struct Fault {
     pub(crate) delay: Option<Duration>,
     pub(crate) action: Action,
     pub(crate) after_processing: bool,
+    pub(crate) pace: Pace,
+    pub(crate) retry_after_raw: Option<HeaderValue>,
 }
 
 impl Fault {
@@ -80,6 +105,8 @@ impl Fault {
             delay: None,
             action,
             after_processing: false,
+            pace: Pace::Whole,
+            retry_after_raw: None,
         }
     }
 
@@ -148,6 +175,29 @@ impl Fault {
         self
     }
 
+    /// Sends `Retry-After` with exactly this value, whatever it says (`18446744073709551615`,
+    /// `-5`, `soon`, a date in the year 9999, ...), to test how a client copes. Replaces
+    /// [`Fault::retry_after`]; applies to status faults and to answers of [`Fault::delay`].
+    pub fn retry_after_raw(mut self, value: HeaderValue) -> Self {
+        self.retry_after_raw = Some(value);
+        self
+    }
+
+    /// Sends the status line, the headers (announcing the whole body's `Content-Length`) and the
+    /// first half of the body, then nothing more, keeping the connection open: the answer of a
+    /// stuck proxy. With [`Fault::delay`] it applies to the normal (success) answer.
+    pub fn stall_body(mut self) -> Self {
+        self.pace = Pace::Stall;
+        self
+    }
+
+    /// Sends the body one byte every `every` (the headers at once): a slow drip that outlasts a
+    /// client's time limit. With [`Fault::delay`] it applies to the normal (success) answer.
+    pub fn drip_body(mut self, every: Duration) -> Self {
+        self.pace = Pace::Drip(every);
+        self
+    }
+
     /// Which requests the fault applies to (default: any).
     pub fn on(mut self, target: Target) -> Self {
         self.target = target;
@@ -164,6 +214,112 @@ impl Fault {
     pub fn after_processing(mut self) -> Self {
         self.after_processing = true;
         self
+    }
+}
+
+impl Fault {
+    /// Applies the fault's body pace and raw `Retry-After` to an answer (status faults and
+    /// answers that went through [`Fault::delay`] alike).
+    pub(crate) fn shape(&self, mut response: Response) -> Response {
+        if let Some(value) = &self.retry_after_raw {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, value.clone());
+        }
+        if self.pace == Pace::Whole {
+            return response;
+        }
+        let pace = self.pace;
+        let (parts, body) = response.into_parts();
+        // The fake's answers are small, fully built JSON; a non-exact size means a streaming
+        // body, which is passed on unpaced.
+        let Some(length) = body.size_hint().exact() else {
+            return Response::from_parts(parts, body);
+        };
+        let body = Paced {
+            inner: Some(body),
+            bytes: None,
+            length,
+            sent: 0,
+            pace,
+            sleep: None,
+        };
+        Response::from_parts(parts, axum::body::Body::new(body))
+    }
+}
+
+/// A fully built body delivered at a [`Pace`]. Its size hint stays the whole length, so the
+/// `Content-Length` header announces bytes that a stall never sends.
+struct Paced {
+    inner: Option<axum::body::Body>,
+    bytes: Option<Bytes>,
+    length: u64,
+    sent: usize,
+    pace: Pace,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Body for Paced {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = &mut *self;
+        // Collect the inner body first (it is already in memory: this is immediate).
+        while let Some(inner) = this.inner.as_mut() {
+            match Pin::new(inner).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(frame))) => {
+                    if let Ok(data) = frame.into_data() {
+                        let mut all = this.bytes.take().map(Vec::from).unwrap_or_default();
+                        all.extend_from_slice(&data);
+                        this.bytes = Some(Bytes::from(all));
+                    }
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => this.inner = None,
+            }
+        }
+        let bytes = this.bytes.clone().unwrap_or_default();
+        match this.pace {
+            Pace::Whole => {
+                if this.sent >= bytes.len() {
+                    return Poll::Ready(None);
+                }
+                this.sent = bytes.len();
+                Poll::Ready(Some(Ok(Frame::data(bytes))))
+            }
+            Pace::Stall => {
+                let half = bytes.len() / 2;
+                if this.sent < half {
+                    this.sent = half;
+                    return Poll::Ready(Some(Ok(Frame::data(bytes.slice(..half)))));
+                }
+                // Never wakes: the connection stays open and silent until the client leaves.
+                Poll::Pending
+            }
+            Pace::Drip(every) => {
+                if this.sent >= bytes.len() {
+                    return Poll::Ready(None);
+                }
+                if let Some(sleep) = this.sleep.as_mut()
+                    && sleep.as_mut().poll(cx).is_pending()
+                {
+                    return Poll::Pending;
+                }
+                this.sleep = Some(Box::pin(tokio::time::sleep(every)));
+                let at = this.sent;
+                this.sent += 1;
+                Poll::Ready(Some(Ok(Frame::data(bytes.slice(at..at + 1)))))
+            }
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.length)
     }
 }
 

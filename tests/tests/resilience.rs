@@ -8,9 +8,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use clerk_actor_tokens::{Actor, Error, RetryPolicy, TimeoutKind};
+use common::scripted::read_request;
 use common::*;
 use httpmock::prelude::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 fn create_call(clerk: &clerk_actor_tokens::Clerk) -> clerk_actor_tokens::CreateActorToken<'_> {
@@ -94,29 +95,6 @@ async fn late_server(
         request.len()
     });
     (addr, handle)
-}
-
-async fn read_request(socket: &mut tokio::net::TcpStream) -> Vec<u8> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = socket.read(&mut chunk).await.unwrap();
-        if n == 0 {
-            return buf;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-            let length = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .unwrap_or(0);
-            if buf.len() >= end + 4 + length {
-                return buf;
-            }
-        }
-    }
 }
 
 #[tokio::test]

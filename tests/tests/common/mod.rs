@@ -1,6 +1,8 @@
 //! Fixtures shared by the wire and resilience tests.
 #![allow(dead_code)]
 
+pub mod scripted;
+
 use std::time::Duration;
 
 use clerk_actor_tokens::{Clerk, ClerkBuilder, Error, RetryPolicy};

@@ -1,0 +1,375 @@
+//! The retry decision as a pure function: after a failed attempt, wait and try again, or stop
+//! with the error.
+//!
+//! No clock, no I/O and no randomness of its own: the caller (`call.rs`) passes in what happened,
+//! how long it has waited, how much time is left and a jitter draw. That keeps every rule in one
+//! place, lets the tests enumerate every combination, and lets property tests drive arbitrary
+//! sequences of outcomes through it.
+
+use std::time::Duration;
+
+use crate::call::Operation;
+use crate::error::Error;
+use crate::retry::RetryPolicy;
+
+/// What an attempt came to, as far as retrying is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Nothing reached the server: no connection could be made.
+    NotSent,
+    /// The server answered with this non-success status (whether or not its body was read).
+    Status(u16),
+    /// The request may have reached the server and no status came back: the time limit ran out
+    /// or the connection broke.
+    Lost,
+    /// A success status whose body is not a usable actor token (malformed, too large, cut short).
+    UnusableSuccess,
+    /// Refused before sending: configuration, token provider or input.
+    Refused,
+}
+
+impl Outcome {
+    /// Classifies a failed call's error. Errors carry what the decision needs (the status, and
+    /// whether a connection was made), so this is the only mapping from errors to outcomes.
+    pub(crate) fn of(error: &Error) -> Self {
+        match error {
+            Error::Connect { .. } => Outcome::NotSent,
+            Error::Api(e) => Outcome::Status(e.status.as_u16()),
+            Error::Timeout { .. } | Error::Transport { .. } => Outcome::Lost,
+            Error::BodyTooLarge { status, .. } => match http::StatusCode::from_u16(*status) {
+                Ok(s) if s.is_success() => Outcome::UnusableSuccess,
+                Ok(_) => Outcome::Status(*status),
+                // No status line was read at all.
+                Err(_) => Outcome::Lost,
+            },
+            Error::InvalidResponse { .. } => Outcome::UnusableSuccess,
+            Error::AmbiguousOutcome(a) => Outcome::of(&a.cause),
+            Error::Config(_) | Error::InvalidInput(_) => Outcome::Refused,
+        }
+    }
+}
+
+/// Whether an outcome may be retried for an operation, before any budget or deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Safe to send again: nothing was done, or doing it twice converges.
+    Retryable,
+    /// A create that may have minted a token: never sent again, reported as ambiguous.
+    Ambiguous,
+    /// A definite answer (or a local refusal): sending again would get the same.
+    Final,
+}
+
+/// The operation's rules, applied to one outcome. This is what `Error::is_retryable`-style
+/// helpers should ask: it is the same rule the retry loop follows.
+pub(crate) fn verdict(op: Operation, outcome: Outcome) -> Verdict {
+    match (op, outcome) {
+        (_, Outcome::NotSent) => Verdict::Retryable,
+        // Clerk refused to do anything: rate limited.
+        (_, Outcome::Status(429)) => Verdict::Retryable,
+        (Operation::Revoke, Outcome::Status(500 | 502 | 503 | 504)) => Verdict::Retryable,
+        (Operation::Revoke, Outcome::Lost) => Verdict::Retryable,
+        (Operation::Create, Outcome::Status(500..=599)) => Verdict::Ambiguous,
+        (Operation::Create, Outcome::Lost | Outcome::UnusableSuccess) => Verdict::Ambiguous,
+        (_, Outcome::Status(_) | Outcome::UnusableSuccess | Outcome::Refused) => Verdict::Final,
+    }
+}
+
+/// Everything known after a failed attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Facts {
+    pub op: Operation,
+    pub outcome: Outcome,
+    /// The attempt that just failed, from 1.
+    pub attempt: u32,
+    /// The server's `Retry-After`, when it sent a usable one.
+    pub retry_after: Option<Duration>,
+    /// Time spent waiting between attempts so far.
+    pub waited: Duration,
+    /// Time left before the call's deadline; `None` when the deadline is beyond any instant the
+    /// clock can represent (that is, there is none).
+    pub time_left: Option<Duration>,
+}
+
+/// What to do next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Wait this long, then send the request again.
+    Retry { wait: Duration },
+    /// End the call.
+    Stop(Stop),
+}
+
+/// Why the call ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The error is definite; return it.
+    Final,
+    /// A create may have happened; return the error wrapped as an ambiguous outcome.
+    Ambiguous,
+    /// Retryable, but the policy's attempts are used up.
+    AttemptsUsed,
+    /// Retryable, but the wait would exceed the policy's waiting budget.
+    OverBudget,
+    /// Retryable, but the wait would reach the call's deadline.
+    PastDeadline,
+}
+
+/// The decision. `jitter` is a uniform draw from `[0, 1]` that picks the backoff within its
+/// ceiling (values outside are clamped); a server's `Retry-After` replaces the backoff.
+pub(crate) fn decide(facts: &Facts, policy: &RetryPolicy, jitter: f64) -> Decision {
+    match verdict(facts.op, facts.outcome) {
+        Verdict::Final => return Decision::Stop(Stop::Final),
+        Verdict::Ambiguous => return Decision::Stop(Stop::Ambiguous),
+        Verdict::Retryable => {}
+    }
+    if facts.attempt >= policy.get_max_attempts() {
+        return Decision::Stop(Stop::AttemptsUsed);
+    }
+    let wait = facts
+        .retry_after
+        .unwrap_or_else(|| policy.backoff_with(facts.attempt, jitter));
+    if facts.waited.saturating_add(wait) > policy.get_budget() {
+        return Decision::Stop(Stop::OverBudget);
+    }
+    // Waiting until (or past) the deadline would leave no time for the attempt itself.
+    if facts.time_left.is_some_and(|left| wait >= left) {
+        return Decision::Stop(Stop::PastDeadline);
+    }
+    Decision::Retry { wait }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEC: Duration = Duration::from_secs(1);
+
+    /// Every outcome the decision distinguishes, with the expected verdict per operation
+    /// (create, revoke). Written out rather than computed: this table is the README's.
+    const TABLE: &[(Outcome, Verdict, Verdict)] = {
+        use Outcome::*;
+        use Verdict::*;
+        &[
+            (NotSent, Retryable, Retryable),
+            (Status(429), Retryable, Retryable),
+            (Status(500), Ambiguous, Retryable),
+            (Status(502), Ambiguous, Retryable),
+            (Status(503), Ambiguous, Retryable),
+            (Status(504), Ambiguous, Retryable),
+            (Status(501), Ambiguous, Final),
+            (Status(599), Ambiguous, Final),
+            (Status(400), Final, Final),
+            (Status(401), Final, Final),
+            (Status(402), Final, Final),
+            (Status(403), Final, Final),
+            (Status(404), Final, Final),
+            (Status(422), Final, Final),
+            (Status(302), Final, Final),
+            (Lost, Ambiguous, Retryable),
+            (UnusableSuccess, Ambiguous, Final),
+            (Refused, Final, Final),
+        ]
+    };
+
+    /// The budget and deadline situations after a failed attempt, and what a retryable outcome
+    /// then becomes. The policy allows 3 attempts, a 10 s budget, and the backoff (jitter 1.0)
+    /// after attempt 1 is its full ceiling of 1 s.
+    fn situations() -> Vec<(&'static str, Facts, Decision)> {
+        let base = Facts {
+            op: Operation::Create,
+            outcome: Outcome::NotSent,
+            attempt: 1,
+            retry_after: None,
+            waited: Duration::ZERO,
+            time_left: Some(60 * SEC),
+        };
+        vec![
+            ("room to wait", base, Decision::Retry { wait: SEC }),
+            (
+                "no deadline at all",
+                Facts {
+                    time_left: None,
+                    ..base
+                },
+                Decision::Retry { wait: SEC },
+            ),
+            (
+                "Retry-After replaces the backoff",
+                Facts {
+                    retry_after: Some(3 * SEC),
+                    ..base
+                },
+                Decision::Retry { wait: 3 * SEC },
+            ),
+            (
+                "last attempt used",
+                Facts { attempt: 3, ..base },
+                Decision::Stop(Stop::AttemptsUsed),
+            ),
+            (
+                "attempt count beyond the policy",
+                Facts {
+                    attempt: u32::MAX,
+                    ..base
+                },
+                Decision::Stop(Stop::AttemptsUsed),
+            ),
+            (
+                "budget exactly used by the wait",
+                Facts {
+                    waited: 9 * SEC,
+                    ..base
+                },
+                Decision::Retry { wait: SEC },
+            ),
+            (
+                "budget exceeded by the wait",
+                Facts {
+                    waited: 9 * SEC + Duration::from_millis(1),
+                    ..base
+                },
+                Decision::Stop(Stop::OverBudget),
+            ),
+            (
+                "Retry-After beyond the budget",
+                Facts {
+                    retry_after: Some(11 * SEC),
+                    ..base
+                },
+                Decision::Stop(Stop::OverBudget),
+            ),
+            (
+                "Retry-After at the clamp, waited at the maximum",
+                Facts {
+                    retry_after: Some(crate::retry::MAX_RETRY_AFTER),
+                    waited: Duration::MAX,
+                    ..base
+                },
+                Decision::Stop(Stop::OverBudget),
+            ),
+            (
+                "wait reaches the deadline",
+                Facts {
+                    time_left: Some(SEC),
+                    ..base
+                },
+                Decision::Stop(Stop::PastDeadline),
+            ),
+            (
+                "deadline already passed",
+                Facts {
+                    time_left: Some(Duration::ZERO),
+                    ..base
+                },
+                Decision::Stop(Stop::PastDeadline),
+            ),
+            (
+                "wait fits just before the deadline",
+                Facts {
+                    time_left: Some(SEC + Duration::from_nanos(1)),
+                    ..base
+                },
+                Decision::Retry { wait: SEC },
+            ),
+        ]
+    }
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy::default()
+            .max_attempts(3)
+            .initial_backoff(SEC)
+            .max_backoff(5 * SEC)
+            .budget(10 * SEC)
+    }
+
+    #[test]
+    fn every_operation_outcome_and_situation() {
+        for &(outcome, create, revoke) in TABLE {
+            for (op, expected_verdict) in [(Operation::Create, create), (Operation::Revoke, revoke)]
+            {
+                assert_eq!(verdict(op, outcome), expected_verdict, "{op:?} {outcome:?}");
+                for (name, facts, retryable_decision) in situations() {
+                    let facts = Facts {
+                        op,
+                        outcome,
+                        ..facts
+                    };
+                    let expected = match expected_verdict {
+                        Verdict::Retryable => retryable_decision,
+                        Verdict::Ambiguous => Decision::Stop(Stop::Ambiguous),
+                        Verdict::Final => Decision::Stop(Stop::Final),
+                    };
+                    assert_eq!(
+                        decide(&facts, &policy(), 1.0),
+                        expected,
+                        "{op:?} {outcome:?}, {name}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn jitter_picks_the_wait_within_the_ceiling_and_is_clamped() {
+        let facts = Facts {
+            op: Operation::Revoke,
+            outcome: Outcome::Lost,
+            attempt: 2,
+            retry_after: None,
+            waited: Duration::ZERO,
+            time_left: None,
+        };
+        // Attempt 2 failed: the second retry's ceiling is 2 s.
+        let wait = |jitter| match decide(&facts, &policy(), jitter) {
+            Decision::Retry { wait } => wait,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(wait(0.0), Duration::ZERO);
+        assert_eq!(wait(0.5), SEC);
+        assert_eq!(wait(1.0), 2 * SEC);
+        assert_eq!(wait(7.0), 2 * SEC);
+        assert_eq!(wait(-1.0), Duration::ZERO);
+        assert_eq!(wait(f64::NAN), Duration::ZERO);
+    }
+
+    #[test]
+    fn errors_map_onto_outcomes() {
+        let api = |status: u16| {
+            Error::from(crate::error::ApiError {
+                status: http::StatusCode::from_u16(status).unwrap(),
+                errors: Vec::new(),
+                meta: Default::default(),
+                trace_id: None,
+                retry_after: None,
+                attempts: 1,
+                body: crate::error::ErrorBody::Clerk,
+            })
+        };
+        let timeout = || Error::Timeout {
+            kind: crate::error::TimeoutKind::Attempt,
+            after: SEC,
+            attempts: 1,
+        };
+        assert_eq!(Outcome::of(&api(429)), Outcome::Status(429));
+        assert_eq!(Outcome::of(&api(503)), Outcome::Status(503));
+        assert_eq!(Outcome::of(&timeout()), Outcome::Lost);
+        let too_large = |status| Error::BodyTooLarge { status, limit: 1 };
+        assert_eq!(Outcome::of(&too_large(200)), Outcome::UnusableSuccess);
+        assert_eq!(Outcome::of(&too_large(503)), Outcome::Status(503));
+        assert_eq!(Outcome::of(&too_large(0)), Outcome::Lost);
+        let invalid = Error::InvalidResponse {
+            status: 200,
+            reason: String::new(),
+            trace_id: None,
+        };
+        assert_eq!(Outcome::of(&invalid), Outcome::UnusableSuccess);
+        let ambiguous = Error::AmbiguousOutcome(crate::error::AmbiguousOutcome {
+            attempts: 1,
+            cause: Box::new(timeout()),
+        });
+        assert_eq!(Outcome::of(&ambiguous), Outcome::Lost);
+        let refused = Error::InvalidInput(crate::error::InputError::EmptyUserId);
+        assert_eq!(Outcome::of(&refused), Outcome::Refused);
+    }
+}
