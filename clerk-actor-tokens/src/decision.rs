@@ -44,7 +44,9 @@ impl Outcome {
             },
             Error::InvalidResponse { .. } => Outcome::UnusableSuccess,
             Error::AmbiguousOutcome(a) => Outcome::of(&a.cause),
-            Error::Config(_) | Error::InvalidInput(_) => Outcome::Refused,
+            Error::Config(_) | Error::InvalidInput(_) | Error::BlockingInAsyncContext => {
+                Outcome::Refused
+            }
         }
     }
 }
