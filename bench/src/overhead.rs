@@ -266,7 +266,6 @@ async fn clients() -> Arc<Clients> {
     let addr = start_server().await;
     let base = format!("http://{addr}/v1");
     let http = clerk_actor_tokens::http_client_builder()
-        .expect("TLS setup")
         .tcp_nodelay(true)
         .pool_max_idle_per_host(64)
         .build()

@@ -367,7 +367,7 @@ impl ClerkBuilder {
     }
 
     /// Use this HTTP client (its own TLS, proxy and timeout settings apply; the connect timeout
-    /// of this builder does not). Start from [`crate::http_client_builder`]: it has the TLS set up.
+    /// of this builder does not). Start from [`crate::http_client_builder`]: it has redirects off.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self

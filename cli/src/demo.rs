@@ -145,7 +145,6 @@ async fn open(url: &str) -> Result<(u16, Option<String>, serde_json::Value), Fai
         )
     };
     let http = clerk_actor_tokens::http_client_builder()
-        .map_err(|e| network(e.to_string()))?
         .build()
         .map_err(|e| network(e.without_url().to_string()))?;
     let response = http

@@ -17,8 +17,9 @@ use serde_json::{Map, Value};
 
 use crate::errors::{Refusal, clerk_error, with_param};
 
-/// The fragment, compiled into the binary.
-pub(crate) const FRAGMENT: &str = include_str!("../../openapi/clerk-actor-tokens.yaml");
+/// The fragment, compiled into the binary. `openapi/` in this crate holds a symlink to the
+/// workspace's one edited copy, so that the packaged crate carries the file's contents.
+pub(crate) const FRAGMENT: &str = include_str!("../openapi/clerk-actor-tokens.yaml");
 
 /// Where the create body's schema sits in the fragment (JSON pointer).
 pub(crate) const CREATE_BODY_POINTER: &str =
