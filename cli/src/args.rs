@@ -11,7 +11,11 @@ use clap::{Args, Parser, Subcommand};
 /// which other users could read in the process list); the API URL from --api-url or
 /// CLERK_API_URL (default https://api.clerk.com). RUST_LOG=debug shows the SDK's tracing.
 #[derive(Debug, Parser)]
-#[command(name = "clerk-actor-tokens", version)]
+#[command(
+    name = "clerk-actor-tokens",
+    version,
+    after_help = crate::failure::exit_codes_help()
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -30,6 +34,10 @@ pub struct Global {
     /// $CLERK_SECRET_KEY
     #[arg(long, global = true, value_name = "PATH")]
     pub secret_key_file: Option<PathBuf>,
+    /// Allow a plain http:// API URL on a host that is not loopback (the key then travels in
+    /// clear text; for a fake on a private network, never for Clerk)
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -31,6 +31,7 @@ pub fn client(global: &Global) -> Result<Clerk, Failure> {
         builder = builder.api_url(url.clone());
     }
     builder
+        .allow_insecure_http(global.allow_insecure_http)
         .user_agent(format!("{USER_AGENT} {DEFAULT_USER_AGENT}"))
         .build()
         .map_err(|e| {

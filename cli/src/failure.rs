@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clerk_actor_tokens::{ConfigError, Error};
 
-/// The exit codes, also listed in `--help`'s README section.
+/// The exit codes (0 is success). `--help` lists them from [`Kind::ALL`] and [`Kind::meaning`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// Clerk refused the request for another reason (400, 402, 422 other than the quota, 5xx),
@@ -24,6 +24,46 @@ pub enum Kind {
     Network = 6,
     /// A create may or may not have happened (the answer was lost); not retried.
     Ambiguous = 7,
+}
+
+impl Kind {
+    /// Every kind, in code order.
+    pub const ALL: [Kind; 7] = [
+        Kind::Refused,
+        Kind::Usage,
+        Kind::Auth,
+        Kind::NotFound,
+        Kind::RateLimited,
+        Kind::Network,
+        Kind::Ambiguous,
+    ];
+
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// What the code means, as `--help` shows it.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Kind::Refused => "refused by Clerk (400, 402, 422, 5xx), or the demo went wrong",
+            Kind::Usage => "usage: bad arguments or configuration",
+            Kind::Auth => "secret key missing, malformed or rejected (401, 403)",
+            Kind::NotFound => "no such actor token (404)",
+            Kind::RateLimited => "rate limited (429) or the monthly quota is used up",
+            Kind::Network => "Clerk could not be reached or did not answer in time",
+            Kind::Ambiguous => "a create may have happened (answer lost); not retried",
+        }
+    }
+}
+
+/// The "Exit codes" section of `--help`.
+pub fn exit_codes_help() -> String {
+    let mut help = String::from("Exit codes:\n  0  success\n");
+    for kind in Kind::ALL {
+        help.push_str(&format!("  {}  {}\n", kind.code(), kind.meaning()));
+    }
+    help
 }
 
 /// A failure of the command: what to print and how to exit.
@@ -50,7 +90,7 @@ impl Failure {
             .collect::<Vec<_>>()
             .join(" ");
         eprintln!("error: {line}");
-        ExitCode::from(self.kind as u8)
+        ExitCode::from(self.kind.code())
     }
 }
 
@@ -63,17 +103,43 @@ impl fmt::Display for Failure {
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
         let kind = kind_of(&error);
-        let mut message = error.to_string();
+        let mut message = match &error {
+            // The SDK's advice names a builder method; the CLI user has a flag instead.
+            Error::Config(ConfigError::InsecureHttp { host }) => format!(
+                "refusing to send the secret key over plain http to {host}; use https, a \
+                 loopback address, or pass --allow-insecure-http"
+            ),
+            _ => with_causes(&error),
+        };
         match kind {
             Kind::Auth if matches!(error, Error::Config(_)) => {}
             Kind::Auth => message.push_str(" (check the secret key in CLERK_SECRET_KEY or --secret-key-file)"),
             Kind::Ambiguous => message.push_str(
                 " (a token may exist; it expires on its own, or create again if that is acceptable)",
             ),
+            Kind::Network if !matches!(error, Error::Config(_)) => message.push_str(
+                " (is the API URL right? it comes from --api-url, else CLERK_API_URL, else https://api.clerk.com)",
+            ),
             _ => {}
         }
         Failure::new(kind, message)
     }
+}
+
+/// The error's message followed by each underlying cause ("connection refused", a certificate
+/// problem) that the message does not already show, joined with ": ".
+fn with_causes(error: &Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(e) = cause {
+        let text = e.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        cause = e.source();
+    }
+    message
 }
 
 fn kind_of(error: &Error) -> Kind {
@@ -98,20 +164,43 @@ fn kind_of(error: &Error) -> Kind {
 mod tests {
     use super::*;
 
+    /// The help lists 0 and then every kind's code, in order and without gaps, each with its
+    /// meaning: a kind missing from `Kind::ALL`, or a code that skips or repeats, fails here.
     #[test]
-    fn codes_are_distinct() {
-        let kinds = [
-            Kind::Refused,
-            Kind::Usage,
-            Kind::Auth,
-            Kind::NotFound,
-            Kind::RateLimited,
-            Kind::Network,
-            Kind::Ambiguous,
-        ];
-        let codes: std::collections::BTreeSet<u8> = kinds.iter().map(|k| *k as u8).collect();
-        assert_eq!(codes.len(), kinds.len());
-        assert!(!codes.contains(&0));
+    fn help_lists_every_exit_code_in_order() {
+        let help = exit_codes_help();
+        let lines: Vec<&str> = help.lines().skip(1).collect();
+        assert_eq!(lines.len(), Kind::ALL.len() + 1, "{help}");
+        for (expected, line) in lines.iter().enumerate() {
+            let (code, meaning) = line.trim().split_once("  ").expect("code and meaning");
+            assert_eq!(code.parse::<usize>().unwrap(), expected, "{help}");
+            assert!(!meaning.trim().is_empty(), "{help}");
+        }
+        for kind in Kind::ALL {
+            let line = lines[usize::from(kind.code())];
+            assert!(line.ends_with(kind.meaning()), "{kind:?}: {line}");
+        }
+    }
+
+    #[test]
+    fn insecure_http_advice_names_the_flag_not_the_sdk_method() {
+        let error = clerk_actor_tokens::Clerk::builder()
+            .secret_key("sk_test_x")
+            .api_url("http://example.com")
+            .build()
+            .unwrap_err();
+        let failure = Failure::from(error);
+        assert_eq!(failure.kind, Kind::Usage);
+        assert!(
+            failure.message.contains("--allow-insecure-http"),
+            "{}",
+            failure.message
+        );
+        assert!(
+            !failure.message.contains("allow_insecure_http("),
+            "{}",
+            failure.message
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `clerk-actor-tokens`: create and revoke Clerk actor tokens, run a local fake, or see the
-//! whole flow in `demo`. Exit codes are listed in `failure.rs` (0 on success).
+//! whole flow in `demo`. Exit codes are defined in `failure.rs` and listed by `--help`.
 
 mod args;
 mod config;

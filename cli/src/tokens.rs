@@ -81,6 +81,9 @@ fn revoke_command(global: &Global, id: &str) -> String {
     if let Some(path) = &global.secret_key_file {
         words.extend(["--secret-key-file".into(), quote(&path.to_string_lossy())]);
     }
+    if global.allow_insecure_http {
+        words.push("--allow-insecure-http".into());
+    }
     words.join(" ")
 }
 
@@ -106,14 +109,16 @@ mod tests {
         let global = Global {
             api_url: Some("http://127.0.0.1:9/v1".into()),
             secret_key_file: Some("/tmp/my key".into()),
+            allow_insecure_http: true,
         };
         assert_eq!(
             revoke_command(&global, "act_1"),
-            "clerk-actor-tokens revoke act_1 --api-url http://127.0.0.1:9/v1 --secret-key-file '/tmp/my key'"
+            "clerk-actor-tokens revoke act_1 --api-url http://127.0.0.1:9/v1 --secret-key-file '/tmp/my key' --allow-insecure-http"
         );
         let none = Global {
             api_url: None,
             secret_key_file: None,
+            allow_insecure_http: false,
         };
         assert_eq!(
             revoke_command(&none, "act_1"),

@@ -202,6 +202,59 @@ fn configuration_and_usage_failures() {
 }
 
 #[test]
+fn a_refused_connection_shows_its_cause_and_where_the_url_comes_from() {
+    let fake = FakeClerk::start_blocking().unwrap();
+    let line = fails(
+        cli(&fake).args(["--api-url", "http://127.0.0.1:1", "revoke", "act_1"]),
+        6,
+    );
+    // The OS's reason, not only reqwest's "error sending request".
+    assert!(line.to_lowercase().contains("refused"), "{line}");
+    assert!(
+        line.contains("--api-url") && line.contains("CLERK_API_URL"),
+        "{line}"
+    );
+}
+
+#[test]
+fn plain_http_to_a_remote_host_needs_the_flag() {
+    let fake = FakeClerk::start_blocking().unwrap();
+    // 0.0.0.0 is not a loopback address to the SDK, yet connecting to it fails at once here.
+    let remote = ["--api-url", "http://0.0.0.0:1", "revoke", "act_1"];
+    let line = fails(cli(&fake).args(remote), 2);
+    assert!(line.contains("--allow-insecure-http"), "{line}");
+    assert!(!line.contains("allow_insecure_http("), "{line}");
+    // With the flag the key may travel: the request is attempted (and finds nobody listening).
+    fails(cli(&fake).arg("--allow-insecure-http").args(remote), 6);
+}
+
+#[test]
+fn help_lists_the_exit_codes() {
+    let (status, stdout, _) = run(Command::new(BIN).arg("--help"));
+    assert_eq!(status, 0);
+    let section = stdout
+        .split_once("Exit codes:")
+        .map(|(_, rest)| rest)
+        .expect("an exit codes section");
+    for (code, words) in [
+        (0, "success"),
+        (1, "refused"),
+        (2, "usage"),
+        (3, "secret key"),
+        (4, "no such actor token"),
+        (5, "rate limited"),
+        (6, "could not be reached"),
+        (7, "may have happened"),
+    ] {
+        let line = section
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{code}  ")))
+            .unwrap_or_else(|| panic!("code {code} missing: {section}"));
+        assert!(line.to_lowercase().contains(words), "{code}: {line}");
+    }
+}
+
+#[test]
 fn a_key_file_and_the_api_url_flag_replace_the_environment() {
     let fake = FakeClerk::start_blocking().unwrap();
     let dir = std::env::temp_dir().join(format!("clerk-cli-test-{}", std::process::id()));

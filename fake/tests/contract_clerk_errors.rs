@@ -337,7 +337,6 @@ async fn a_browser_following_the_redirect_lands_on_the_fakes_sign_in_page() {
         .await
         .unwrap();
     let browser = clerk_actor_tokens::http_client_builder()
-        .unwrap()
         .redirect(reqwest::redirect::Policy::limited(3))
         .build()
         .unwrap();
