@@ -125,10 +125,8 @@ fn constructed_errors_carry_what_the_helpers_read() {
 /// The re-exported crates are the ones the API uses: these compile only if the types agree.
 #[test]
 fn foreign_types_are_nameable_through_the_re_exports() {
-    let http: clerk_actor_tokens::reqwest::Client = clerk_actor_tokens::http_client_builder()
-        .unwrap()
-        .build()
-        .unwrap();
+    let http: clerk_actor_tokens::reqwest::Client =
+        clerk_actor_tokens::http_client_builder().build().unwrap();
     let clerk = Clerk::builder()
         .secret_key("sk_test_x")
         .http_client(http)
