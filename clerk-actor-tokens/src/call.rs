@@ -432,3 +432,193 @@ fn body_error(
         _ => transport_error(e, attempts),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::decision::Verdict;
+
+    /// What a scripted server does with one request: how long it takes, and how it ends.
+    #[derive(Clone, Copy, Debug)]
+    struct Step {
+        takes: Duration,
+        ends: Ends,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Ends {
+        Success,
+        Failure(Outcome),
+    }
+
+    /// A real `reqwest::Error` for `Error::Connect` (reqwest has no public constructor): the
+    /// error of building a request with an unusable URL, which needs no network.
+    fn reqwest_error() -> reqwest::Error {
+        static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+        CLIENT
+            .get_or_init(|| crate::http_client_builder().build().expect("client"))
+            .get("http://[::1")
+            .build()
+            .expect_err("an invalid URL")
+    }
+
+    fn error_for(outcome: Outcome, attempts: u32) -> Error {
+        match outcome {
+            Outcome::NotSent => Error::Connect {
+                attempts,
+                source: reqwest_error(),
+            },
+            Outcome::Status(status) => Error::from(ApiError {
+                status: http::StatusCode::from_u16(status).expect("100..=599"),
+                errors: Vec::new(),
+                meta: Default::default(),
+                trace_id: None,
+                retry_after: None,
+                attempts,
+                body: ErrorBody::Clerk,
+            }),
+            Outcome::Lost => Error::Transport {
+                attempts,
+                source: reqwest_error(),
+            },
+            Outcome::UnusableSuccess => Error::InvalidResponse {
+                status: 200,
+                reason: "truncated JSON".into(),
+                trace_id: None,
+            },
+            Outcome::Refused => Error::InvalidInput(crate::error::InputError::EmptyUserId),
+        }
+    }
+
+    /// What the server saw: per request, whether it may have acted on it.
+    #[derive(Debug, Default)]
+    struct Seen {
+        requests: Vec<bool>,
+    }
+
+    fn may_have_acted(step: &Step, timed_out: bool) -> bool {
+        timed_out
+            || match step.ends {
+                Ends::Success => true,
+                Ends::Failure(o) => !matches!(
+                    o,
+                    Outcome::NotSent | Outcome::Refused | Outcome::Status(400..=499)
+                ),
+            }
+    }
+
+    /// Runs the real attempt loop against a script in tokio's paused clock; returns the result,
+    /// the simulated time it took and what the server saw.
+    fn simulate(
+        op: Operation,
+        policy: &RetryPolicy,
+        request_timeout: Duration,
+        deadline: Duration,
+        script: &[Step],
+    ) -> (Result<(), Error>, u32, Duration, Seen) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let started = Instant::now();
+            let seen = std::sync::Mutex::new(Seen::default());
+            let (result, attempts, ()) =
+                attempt_loop(op, policy, request_timeout, deadline, |limit| {
+                    let index = (limit.number as usize - 1).min(script.len() - 1);
+                    let step = script[index];
+                    let seen = &seen;
+                    async move {
+                        let outcome = limit.run(tokio::time::sleep(step.takes)).await;
+                        let timed_out = outcome.is_none();
+                        seen.lock()
+                            .unwrap()
+                            .requests
+                            .push(may_have_acted(&step, timed_out));
+                        let result = match (timed_out, step.ends) {
+                            (true, _) => Err(limit.timeout()),
+                            (false, Ends::Success) => Ok(()),
+                            (false, Ends::Failure(o)) => Err(error_for(o, limit.number)),
+                        };
+                        (result, ())
+                    }
+                })
+                .await;
+            (
+                result,
+                attempts,
+                started.elapsed(),
+                seen.into_inner().unwrap(),
+            )
+        })
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        (
+            prop_oneof![
+                Just(Duration::ZERO),
+                (0u64..3_000).prop_map(Duration::from_millis),
+                Just(Duration::from_secs(3600)),
+            ],
+            prop_oneof![
+                1 => Just(Ends::Success),
+                4 => crate::decision::tests::properties::outcome().prop_map(Ends::Failure),
+            ],
+        )
+            .prop_map(|(takes, ends)| Step { takes, ends })
+    }
+
+    fn limit() -> impl Strategy<Value = Duration> {
+        prop_oneof![
+            Just(Duration::ZERO),
+            Just(Duration::MAX),
+            (1u64..5_000).prop_map(Duration::from_millis),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn the_loop_ends_in_time_never_replays_a_create_and_counts_attempts(
+            create in any::<bool>(),
+            policy in crate::decision::tests::properties::policy(),
+            request_timeout in limit(),
+            deadline in limit(),
+            script in proptest::collection::vec(step(), 1..6),
+        ) {
+            let op = if create { Operation::Create } else { Operation::Revoke };
+            let (result, attempts, took, seen) =
+                simulate(op, &policy, request_timeout, deadline, &script);
+            // Ends by its deadline (the paused clock is exact; 1 ms of slack for rounding).
+            prop_assert!(took <= deadline.saturating_add(Duration::from_millis(1)),
+                "took {took:?}, deadline {deadline:?}");
+            // Never more attempts than the policy allows, and the count is what was sent.
+            prop_assert!(attempts <= policy.get_max_attempts());
+            prop_assert_eq!(seen.requests.len(), attempts as usize);
+            // Where the error reports a count (not every variant does), it is that count.
+            if let Some(reported) = result.as_ref().err().and_then(Error::attempts) {
+                prop_assert_eq!(reported, attempts);
+            }
+            if op == Operation::Create {
+                // No request after one the server may have acted on.
+                if let Some(first) = seen.requests.iter().position(|acted| *acted) {
+                    prop_assert_eq!(first + 1, seen.requests.len(), "{:?}", seen);
+                    // And a create that ended in doubt says so.
+                    if let Err(e) = &result {
+                        let definite = matches!(
+                            crate::decision::verdict(op, Outcome::of(e)),
+                            Verdict::Final
+                        );
+                        prop_assert!(e.is_ambiguous() || definite, "{e:?}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -142,7 +142,7 @@ pub(crate) fn decide(facts: &Facts, policy: &RetryPolicy, jitter: f64) -> Decisi
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const SEC: Duration = Duration::from_secs(1);
@@ -373,5 +373,99 @@ mod tests {
         assert_eq!(Outcome::of(&ambiguous), Outcome::Lost);
         let refused = Error::InvalidInput(crate::error::InputError::EmptyUserId);
         assert_eq!(Outcome::of(&refused), Outcome::Refused);
+    }
+
+    pub(crate) mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        pub(crate) fn outcome() -> impl Strategy<Value = Outcome> {
+            prop_oneof![
+                Just(Outcome::NotSent),
+                (100u16..=599).prop_map(Outcome::Status),
+                Just(Outcome::Lost),
+                Just(Outcome::UnusableSuccess),
+                Just(Outcome::Refused),
+            ]
+        }
+
+        pub(crate) fn duration() -> impl Strategy<Value = Duration> {
+            prop_oneof![
+                Just(Duration::ZERO),
+                Just(Duration::MAX),
+                Just(crate::retry::MAX_RETRY_AFTER),
+                (0u64..20_000).prop_map(Duration::from_millis),
+                any::<u64>().prop_map(Duration::from_secs),
+                (any::<u64>(), 0u32..1_000_000_000).prop_map(|(s, n)| Duration::new(s, n)),
+            ]
+        }
+
+        pub(crate) fn policy() -> impl Strategy<Value = RetryPolicy> {
+            (0u32..8, duration(), duration(), duration()).prop_map(
+                |(attempts, initial, max, budget)| {
+                    RetryPolicy::default()
+                        .max_attempts(attempts)
+                        .initial_backoff(initial)
+                        .max_backoff(max)
+                        .budget(budget)
+                },
+            )
+        }
+
+        fn facts() -> impl Strategy<Value = Facts> {
+            (
+                prop_oneof![Just(Operation::Create), Just(Operation::Revoke)],
+                outcome(),
+                any::<u32>(),
+                proptest::option::of(duration()),
+                duration(),
+                proptest::option::of(duration()),
+            )
+                .prop_map(|(op, outcome, attempt, retry_after, waited, time_left)| {
+                    Facts {
+                        op,
+                        outcome,
+                        attempt,
+                        retry_after,
+                        waited,
+                        time_left,
+                    }
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// Whatever the facts: no panic, and a retry only when every rule allows it.
+            #[test]
+            fn a_retry_respects_every_rule(
+                facts in facts(),
+                policy in policy(),
+                jitter in prop_oneof![any::<f64>(), 0.0..=1.0f64],
+            ) {
+                let decision = decide(&facts, &policy, jitter);
+                if let Decision::Retry { wait } = decision {
+                    prop_assert_eq!(verdict(facts.op, facts.outcome), Verdict::Retryable);
+                    prop_assert!(facts.attempt < policy.get_max_attempts());
+                    prop_assert!(facts.waited.saturating_add(wait) <= policy.get_budget());
+                    if let Some(left) = facts.time_left {
+                        prop_assert!(wait < left);
+                    }
+                    if let Some(after) = facts.retry_after {
+                        prop_assert_eq!(wait, after);
+                    }
+                    if facts.op == Operation::Create {
+                        // Only when the server provably did nothing.
+                        prop_assert!(matches!(
+                            facts.outcome,
+                            Outcome::NotSent | Outcome::Status(429)
+                        ));
+                    }
+                }
+                if verdict(facts.op, facts.outcome) == Verdict::Ambiguous {
+                    prop_assert_eq!(decision, Decision::Stop(Stop::Ambiguous));
+                }
+            }
+        }
     }
 }
