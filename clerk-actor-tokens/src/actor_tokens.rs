@@ -6,6 +6,7 @@ use std::num::NonZeroU64;
 use std::pin::Pin;
 use std::time::Duration;
 
+use crate::audit::Audit;
 use crate::call::{self, CallOptions, Operation};
 use crate::config::Clerk;
 use crate::error::{Error, InputError};
@@ -126,13 +127,17 @@ impl<'c> CreateActorToken<'c> {
     /// Sends the request. The token's `url` is a credential: hand it only to the actor.
     pub async fn send(mut self) -> Result<ActorToken, Error> {
         let body = self.body()?;
-        let expires_in = body.expires_in_seconds.get();
+        let audit = Audit {
+            user_id: Some(&body.user_id),
+            actor_sub: Some(&body.actor.sub),
+            actor_token_id: None,
+            expires_in_seconds: Some(body.expires_in_seconds.get()),
+        };
         let shared = &self.clerk.shared;
-        call::run(shared, Operation::Create, &self.options, || {
+        call::run(shared, Operation::Create, &self.options, audit, || {
             shared.raw.create_actor_token(&body)
         })
         .await
-        .map(|token| token.with_expires_in(expires_in))
     }
 }
 
@@ -160,8 +165,12 @@ impl<'c> RevokeActorToken<'c> {
     /// Sends the request.
     pub async fn send(self) -> Result<ActorToken, Error> {
         check_actor_token_id(&self.id)?;
+        let audit = Audit {
+            actor_token_id: Some(&self.id),
+            ..Audit::default()
+        };
         let shared = &self.clerk.shared;
-        call::run(shared, Operation::Revoke, &self.options, || {
+        call::run(shared, Operation::Revoke, &self.options, audit, || {
             shared.raw.revoke_actor_token(&self.id)
         })
         .await

@@ -14,6 +14,7 @@ use progenitor_client::ResponseValue;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::audit::Audit;
 use crate::config::Shared;
 use crate::decision::{self, Decision, Facts, Outcome, Stop};
 use crate::error::{
@@ -88,6 +89,7 @@ pub(crate) async fn run<F, Fut>(
     shared: &Shared,
     op: Operation,
     options: &CallOptions,
+    audit: Audit<'_>,
     mut attempt_once: F,
 ) -> Result<ActorToken, Error>
 where
@@ -109,7 +111,12 @@ where
         http.status = tracing::field::Empty,
         clerk.trace_id = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
+        user_id = tracing::field::Empty,
+        actor.sub = tracing::field::Empty,
+        actor_token.id = tracing::field::Empty,
+        actor_token.expires_at = tracing::field::Empty,
     );
+    audit.record_request(&span);
     let (result, attempts_made, last_seen) =
         attempt_loop(op, policy, request_timeout, deadline_after, |limit| {
             attempt(shared, limit, attempt_once())
@@ -128,7 +135,7 @@ where
         Ok(_) => tracing::debug!(attempts = attempts_made, "actor token call succeeded"),
         Err(e) => tracing::debug!(attempts = attempts_made, error = %e, "actor token call failed"),
     });
-    result
+    audit.finish(&span, op, result, last_seen.trace_id.as_deref())
 }
 
 /// The loop: give each attempt its limit, ask the decision what follows a failure, wait or stop.

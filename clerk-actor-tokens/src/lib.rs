@@ -33,6 +33,7 @@
 #![warn(missing_docs)]
 
 mod actor_tokens;
+mod audit;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 mod call;
@@ -48,6 +49,7 @@ mod tls;
 mod transport;
 
 pub use actor_tokens::{ActorTokens, CreateActorToken, RevokeActorToken};
+pub use audit::AUDIT_TARGET;
 pub use config::{
     API_URL_ENV, API_VERSION_PATH, CLERK_API_VERSION, Clerk, ClerkBuilder, DEFAULT_API_URL,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_USER_AGENT, SECRET_KEY_ENV, Timeouts,

@@ -269,6 +269,12 @@ impl ActorToken {
         self.expires_at
     }
 
+    /// Sets [`Self::trace_id`] from the answer's headers.
+    pub(crate) fn with_trace_id(mut self, trace_id: Option<String>) -> Self {
+        self.trace_id = trace_id;
+        self
+    }
+
     /// Sets [`Self::expires_at`] from the `expires_in_seconds` the create request sent.
     pub(crate) fn with_expires_in(mut self, expires_in_seconds: u64) -> Self {
         let ms = i64::try_from(expires_in_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
