@@ -56,26 +56,149 @@ pub fn noop_build_reruns_build_script() -> Result<bool, String> {
     Ok(reran || !fresh)
 }
 
-/// Clean build time of the SDK crate in a fresh target directory with extra cargo `args`.
-pub fn clean_build(args: &[&str]) -> Result<Duration, String> {
+/// One small application of the side-by-side build comparison: it creates and revokes an actor
+/// token, once through the SDK and once through a hand-written reqwest client.
+pub struct Consumer {
+    /// How the tables name it.
+    pub name: &'static str,
+    /// The `[dependencies]` lines (`{sdk}` stands for the SDK's path).
+    dependencies: &'static str,
+    /// `src/main.rs`.
+    main_rs: &'static str,
+}
+
+const SDK_MAIN: &str = r#"use std::time::Duration;
+use clerk_actor_tokens::{Actor, Clerk};
+
+#[tokio::main]
+async fn main() -> Result<(), clerk_actor_tokens::Error> {
+    let clerk = Clerk::from_env()?;
+    let token = clerk
+        .actor_tokens()
+        .create("user_1", Actor::new("user_admin"))
+        .expires_in(Duration::from_secs(600))
+        .send()
+        .await?;
+    println!("{} {:?}", token.id(), token.url().is_some());
+    clerk.actor_tokens().revoke(token.id()).send().await?;
+    Ok(())
+}
+"#;
+
+const HAND_WRITTEN_MAIN: &str = r#"use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct ActorToken {
+    id: String,
+    status: String,
+    url: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let key = std::env::var("CLERK_SECRET_KEY")?;
+    let http = reqwest::Client::new();
+    let token: ActorToken = http
+        .post("https://api.clerk.com/v1/actor_tokens")
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"user_id": "user_1", "actor": {"sub": "user_admin"}, "expires_in_seconds": 600}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    println!("{} {} {}", token.id, token.status, token.url.is_some());
+    http.post(format!("https://api.clerk.com/v1/actor_tokens/{}/revoke", token.id))
+        .bearer_auth(&key)
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(())
+}
+"#;
+
+/// The three consumers, the baseline first: the same program with the same TLS stack (reqwest's
+/// `rustls`, as the SDK uses) and runtime, by hand and through the SDK with and without `codegen`.
+pub const CONSUMERS: [Consumer; 3] = [
+    Consumer {
+        name: "hand-written reqwest client",
+        dependencies: r#"reqwest = { version = "0.13", default-features = false, features = ["json", "rustls"] }
+serde = { version = "1", features = ["derive"] }
+serde_json = "1"
+tokio = { version = "1", features = ["macros", "rt-multi-thread"] }"#,
+        main_rs: HAND_WRITTEN_MAIN,
+    },
+    Consumer {
+        name: "SDK without codegen",
+        dependencies: r#"clerk-actor-tokens = { path = "{sdk}", default-features = false }
+tokio = { version = "1", features = ["macros", "rt-multi-thread"] }"#,
+        main_rs: SDK_MAIN,
+    },
+    Consumer {
+        name: "SDK, default features (codegen)",
+        dependencies: r#"clerk-actor-tokens = { path = "{sdk}" }
+tokio = { version = "1", features = ["macros", "rt-multi-thread"] }"#,
+        main_rs: SDK_MAIN,
+    },
+];
+
+/// A clean build of one consumer: wall time and how many crates cargo compiled.
+pub struct CleanBuild {
+    /// Wall time of `cargo build` (debug) in a fresh target directory.
+    pub wall: Duration,
+    /// Crates compiled, the consumer included.
+    pub crates: usize,
+}
+
+/// Writes `consumer` as its own workspace under `dir`, pinned to this workspace's Cargo.lock so
+/// that all consumers get the same dependency versions (and no network is needed).
+fn write_consumer(dir: &Path, consumer: &Consumer) -> Result<(), String> {
+    let io = |e: std::io::Error| format!("cannot write the consumer in {}: {e}", dir.display());
+    std::fs::create_dir_all(dir.join("src")).map_err(io)?;
+    let sdk = workspace_root().join("clerk-actor-tokens");
+    let sdk = sdk.canonicalize().unwrap_or(sdk);
+    let manifest = format!(
+        "[package]\nname = \"consumer\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [dependencies]\n{}\n\n[workspace]\n",
+        consumer
+            .dependencies
+            .replace("{sdk}", &sdk.to_string_lossy())
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest).map_err(io)?;
+    std::fs::write(dir.join("src/main.rs"), consumer.main_rs).map_err(io)?;
+    std::fs::copy(workspace_root().join("Cargo.lock"), dir.join("Cargo.lock")).map_err(io)?;
+    Ok(())
+}
+
+/// Builds `consumer` from scratch (fresh target directory, removed afterwards), offline.
+pub fn clean_consumer_build(consumer: &Consumer) -> Result<CleanBuild, String> {
     let dir = std::env::temp_dir().join(format!(
-        "clerk-bench-clean-{}-{}",
+        "clerk-bench-consumer-{}-{}",
         std::process::id(),
-        args.join("").replace(['-', ' '], "")
+        consumer
+            .name
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "-")
     ));
     let _ = std::fs::remove_dir_all(&dir);
+    write_consumer(&dir, consumer)?;
     let started = Instant::now();
     let out = Command::new(cargo())
-        .args(["build", "-q", "-p", "clerk-actor-tokens"])
-        .args(args)
-        .env("CARGO_TARGET_DIR", &dir)
-        .current_dir(workspace_root())
+        .args(["build", "--offline"])
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .env("CARGO_INCREMENTAL", "0")
+        .current_dir(&dir)
         .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    let elapsed = started.elapsed();
+        .map_err(|e| format!("cannot run cargo: {e}"));
+    let wall = started.elapsed();
     let _ = std::fs::remove_dir_all(&dir);
+    let out = out?;
+    let log = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        return Err(log.into_owned());
     }
-    Ok(elapsed)
+    let crates = log
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Compiling "))
+        .count();
+    Ok(CleanBuild { wall, crates })
 }

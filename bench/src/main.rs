@@ -19,9 +19,12 @@ struct Args {
     /// Smaller workloads and a 2 s load phase: a smoke run, not numbers to publish.
     #[arg(long)]
     quick: bool,
-    /// Skip the two clean builds of section 3 (they take a few minutes).
+    /// Skip the clean builds of section 3 (they take several minutes).
     #[arg(long)]
     skip_clean_build: bool,
+    /// Rounds of section 3's clean builds (each round builds all three consumers).
+    #[arg(long, default_value_t = 1)]
+    build_rounds: usize,
     /// Rounds of the overhead section.
     #[arg(long, default_value_t = 5)]
     rounds: usize,
@@ -145,26 +148,46 @@ fn build_section(args: &Args) -> bool {
         println!("  clean builds skipped (--skip-clean-build)");
         return ok;
     }
-    for (name, extra) in [
-        ("with build-time generation (default features)", &[][..]),
-        (
-            "from the checked-in snapshot (--no-default-features)",
-            &["--no-default-features"][..],
-        ),
-    ] {
-        match build_cost::clean_build(extra) {
-            Ok(t) => println!(
-                "  clean debug build of the SDK crate {name}: {:.1} s",
-                t.as_secs_f64()
-            ),
-            Err(e) => {
-                println!(
-                    "  clean build {name} failed: {}",
-                    e.lines().next().unwrap_or_default()
-                );
-                ok = false;
+    // Interleaved rounds, the order rotating, so that drift in the machine's speed hits every
+    // consumer alike; the median per consumer, then ratios to the hand-written baseline.
+    let consumers = &build_cost::CONSUMERS;
+    let mut walls: Vec<Vec<f64>> = vec![Vec::new(); consumers.len()];
+    let mut crates = vec![0; consumers.len()];
+    let rounds = args.build_rounds.max(1);
+    for round in 0..rounds {
+        for i in 0..consumers.len() {
+            let index = (i + round) % consumers.len();
+            match build_cost::clean_consumer_build(&consumers[index]) {
+                Ok(build) => {
+                    walls[index].push(build.wall.as_secs_f64());
+                    crates[index] = build.crates;
+                }
+                Err(e) => {
+                    println!(
+                        "  clean build of the consumer {} failed: {}",
+                        consumers[index].name,
+                        e.lines().last().unwrap_or_default()
+                    );
+                    ok = false;
+                }
             }
         }
+    }
+    let baseline = stats::median(&walls[0]);
+    println!(
+        "  clean debug builds of a small app that creates and revokes a token ({} round{}, median):",
+        rounds,
+        if rounds == 1 { "" } else { "s" }
+    );
+    for (index, consumer) in consumers.iter().enumerate() {
+        let wall = stats::median(&walls[index]);
+        println!(
+            "  {:<34} {:>4} crates {:>7.1} s  {:.2}x",
+            consumer.name,
+            crates[index],
+            wall,
+            wall / baseline
+        );
     }
     ok
 }
