@@ -606,7 +606,7 @@ mod tests {
             prop_assert!(took <= deadline.saturating_add(Duration::from_millis(1)),
                 "took {took:?}, deadline {deadline:?}");
             // Never more attempts than the policy allows, and the count is what was sent.
-            prop_assert!(attempts <= policy.get_max_attempts());
+            prop_assert!(attempts <= policy.max_attempts());
             prop_assert_eq!(seen.requests.len(), attempts as usize);
             // Where the error reports a count (not every variant does), it is that count.
             if let Some(reported) = result.as_ref().err().and_then(Error::attempts) {

@@ -188,7 +188,7 @@ impl Clerk {
 ///     .secret_key("sk_test_example")
 ///     .api_url("http://127.0.0.1:8080")
 ///     .request_timeout(Duration::from_secs(10))
-///     .retry_policy(RetryPolicy::default().max_attempts(2))
+///     .retry_policy(RetryPolicy::default().with_max_attempts(2))
 ///     .build()?;
 /// assert_eq!(clerk.base_url(), "http://127.0.0.1:8080/v1");
 /// # Ok::<(), clerk_actor_tokens::Error>(())

@@ -125,13 +125,13 @@ pub(crate) fn decide(facts: &Facts, policy: &RetryPolicy, jitter: f64) -> Decisi
         Verdict::Ambiguous => return Decision::Stop(Stop::Ambiguous),
         Verdict::Retryable => {}
     }
-    if facts.attempt >= policy.get_max_attempts() {
+    if facts.attempt >= policy.max_attempts() {
         return Decision::Stop(Stop::AttemptsUsed);
     }
     let wait = facts
         .retry_after
         .unwrap_or_else(|| policy.backoff_with(facts.attempt, jitter));
-    if facts.waited.saturating_add(wait) > policy.get_budget() {
+    if facts.waited.saturating_add(wait) > policy.budget() {
         return Decision::Stop(Stop::OverBudget);
     }
     // Waiting until (or past) the deadline would leave no time for the attempt itself.
@@ -279,10 +279,10 @@ pub(crate) mod tests {
 
     fn policy() -> RetryPolicy {
         RetryPolicy::default()
-            .max_attempts(3)
-            .initial_backoff(SEC)
-            .max_backoff(5 * SEC)
-            .budget(10 * SEC)
+            .with_max_attempts(3)
+            .with_initial_backoff(SEC)
+            .with_max_backoff(5 * SEC)
+            .with_budget(10 * SEC)
     }
 
     #[test]
@@ -404,10 +404,10 @@ pub(crate) mod tests {
             (0u32..8, duration(), duration(), duration()).prop_map(
                 |(attempts, initial, max, budget)| {
                     RetryPolicy::default()
-                        .max_attempts(attempts)
-                        .initial_backoff(initial)
-                        .max_backoff(max)
-                        .budget(budget)
+                        .with_max_attempts(attempts)
+                        .with_initial_backoff(initial)
+                        .with_max_backoff(max)
+                        .with_budget(budget)
                 },
             )
         }
@@ -446,8 +446,8 @@ pub(crate) mod tests {
                 let decision = decide(&facts, &policy, jitter);
                 if let Decision::Retry { wait } = decision {
                     prop_assert_eq!(verdict(facts.op, facts.outcome), Verdict::Retryable);
-                    prop_assert!(facts.attempt < policy.get_max_attempts());
-                    prop_assert!(facts.waited.saturating_add(wait) <= policy.get_budget());
+                    prop_assert!(facts.attempt < policy.max_attempts());
+                    prop_assert!(facts.waited.saturating_add(wait) <= policy.budget());
                     if let Some(left) = facts.time_left {
                         prop_assert!(wait < left);
                     }

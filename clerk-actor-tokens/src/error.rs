@@ -558,6 +558,36 @@ impl Error {
         matches!(self, Error::Timeout { .. })
             || matches!(self, Error::AmbiguousOutcome(a) if a.cause.is_timeout())
     }
+
+    /// Whether the SDK's retry rules would send the request again after this failure, had the
+    /// policy's attempts, budget and deadline allowed: no connection, a 429, and for a revoke a
+    /// 500/502/503/504 or a lost answer. An [`AmbiguousOutcome`] is never retryable (a create sent
+    /// again could mint a second token), nor is any definite answer or local refusal. Asks the
+    /// same rule the retry loop follows.
+    ///
+    /// The operation is not part of the error; it does not need to be: a create's failures that
+    /// only a revoke would retry (a 5xx, a lost answer) come back as an [`AmbiguousOutcome`], so
+    /// every other error gets the same verdict under both operations' rules.
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")] {
+    /// use clerk_actor_tokens::Error;
+    ///
+    /// assert!(Error::rate_limited(None).is_retryable());
+    /// assert!(!Error::ambiguous_create().is_retryable());
+    /// assert!(!Error::not_found("act_1").is_retryable());
+    /// # }
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        use crate::call::Operation;
+        use crate::decision::{Outcome, Verdict, verdict};
+        let op = if self.is_ambiguous() {
+            Operation::Create
+        } else {
+            Operation::Revoke
+        };
+        verdict(op, Outcome::of(self)) == Verdict::Retryable
+    }
 }
 
 fn plural(n: u32) -> &'static str {

@@ -12,18 +12,19 @@ use std::time::Duration;
 /// overflow. Any budget shorter than that ends the call at once instead of waiting.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
-/// How often and how patiently a call is retried.
+/// How often and how patiently a call is retried. Built from [`RetryPolicy::default`] or
+/// [`RetryPolicy::never`] with the `with_*` methods; read with the getters of the same names.
 ///
 /// ```
 /// use std::time::Duration;
 /// use clerk_actor_tokens::RetryPolicy;
 ///
 /// let patient = RetryPolicy::default()
-///     .max_attempts(5)
-///     .initial_backoff(Duration::from_millis(100))
-///     .budget(Duration::from_secs(30));
-/// assert_eq!(patient.get_max_attempts(), 5);
-/// assert_eq!(RetryPolicy::never().get_max_attempts(), 1);
+///     .with_max_attempts(5)
+///     .with_initial_backoff(Duration::from_millis(100))
+///     .with_budget(Duration::from_secs(30));
+/// assert_eq!(patient.max_attempts(), 5);
+/// assert_eq!(RetryPolicy::never().max_attempts(), 1);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -55,37 +56,47 @@ impl RetryPolicy {
     }
 
     /// Total attempts, the first included (at least 1).
-    pub fn max_attempts(mut self, attempts: u32) -> Self {
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
         self
     }
 
     /// Upper bound of the first backoff; each further one doubles, up to [`Self::max_backoff`].
-    pub fn initial_backoff(mut self, wait: Duration) -> Self {
+    pub fn with_initial_backoff(mut self, wait: Duration) -> Self {
         self.initial_backoff = wait;
         self
     }
 
     /// Upper bound of any single computed backoff (a server's `Retry-After` is not capped by it).
-    pub fn max_backoff(mut self, wait: Duration) -> Self {
+    pub fn with_max_backoff(mut self, wait: Duration) -> Self {
         self.max_backoff = wait;
         self
     }
 
     /// The most time a call may spend waiting between attempts, `Retry-After` included. A wait that
     /// would go past it ends the call with the last error instead.
-    pub fn budget(mut self, budget: Duration) -> Self {
+    pub fn with_budget(mut self, budget: Duration) -> Self {
         self.budget = budget;
         self
     }
 
-    /// Total attempts allowed.
-    pub fn get_max_attempts(&self) -> u32 {
+    /// Total attempts allowed, the first included.
+    pub fn max_attempts(&self) -> u32 {
         self.max_attempts
     }
 
-    /// The waiting budget.
-    pub fn get_budget(&self) -> Duration {
+    /// Upper bound of the first computed backoff.
+    pub fn initial_backoff(&self) -> Duration {
+        self.initial_backoff
+    }
+
+    /// Upper bound of any single computed backoff.
+    pub fn max_backoff(&self) -> Duration {
+        self.max_backoff
+    }
+
+    /// The most time a call may spend waiting between attempts.
+    pub fn budget(&self) -> Duration {
         self.budget
     }
 
@@ -120,8 +131,8 @@ mod tests {
     #[test]
     fn backoff_stays_within_the_growing_ceiling() {
         let policy = RetryPolicy::default()
-            .initial_backoff(Duration::from_millis(100))
-            .max_backoff(Duration::from_millis(350));
+            .with_initial_backoff(Duration::from_millis(100))
+            .with_max_backoff(Duration::from_millis(350));
         for _ in 0..1000 {
             let jitter = fastrand::f64();
             assert!(policy.backoff_with(1, jitter) <= Duration::from_millis(100));
@@ -133,7 +144,7 @@ mod tests {
 
     #[test]
     fn backoff_is_jittered() {
-        let policy = RetryPolicy::default().initial_backoff(Duration::from_secs(1));
+        let policy = RetryPolicy::default().with_initial_backoff(Duration::from_secs(1));
         let draws: std::collections::BTreeSet<_> = (0..50)
             .map(|_| policy.backoff_with(1, fastrand::f64()))
             .collect();
@@ -145,15 +156,18 @@ mod tests {
 
     #[test]
     fn never_means_one_attempt_and_zero_is_clamped() {
-        assert_eq!(RetryPolicy::never().get_max_attempts(), 1);
-        assert_eq!(RetryPolicy::default().max_attempts(0).get_max_attempts(), 1);
+        assert_eq!(RetryPolicy::never().max_attempts(), 1);
+        assert_eq!(
+            RetryPolicy::default().with_max_attempts(0).max_attempts(),
+            1
+        );
     }
 
     #[test]
     fn backoff_at_the_extremes_does_not_panic() {
         let huge = RetryPolicy::default()
-            .initial_backoff(Duration::MAX)
-            .max_backoff(Duration::MAX);
+            .with_initial_backoff(Duration::MAX)
+            .with_max_backoff(Duration::MAX);
         assert_eq!(huge.backoff_with(u32::MAX, 1.0), Duration::MAX);
         assert_eq!(huge.backoff_with(1, 0.0), Duration::ZERO);
         assert!(huge.backoff_with(1, 0.5) < Duration::MAX);

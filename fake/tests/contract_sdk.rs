@@ -290,7 +290,7 @@ async fn a_dropped_connection_is_ambiguous_on_create_and_retried_on_revoke() {
     let fake = FakeClerk::start().await.unwrap();
     let clerk = fake
         .client_builder()
-        .retry_policy(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
+        .retry_policy(RetryPolicy::default().with_initial_backoff(Duration::from_millis(1)))
         .build()
         .unwrap();
     fake.inject(Fault::drop_connection().on(Target::Create));

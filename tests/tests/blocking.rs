@@ -62,8 +62,8 @@ fn the_same_errors_retries_and_limits_apply() {
         .client_builder()
         .retry_policy(
             RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(10))
-                .max_backoff(Duration::from_millis(20)),
+                .with_initial_backoff(Duration::from_millis(10))
+                .with_max_backoff(Duration::from_millis(20)),
         )
         .request_timeout(Duration::from_millis(300))
         .build_blocking()

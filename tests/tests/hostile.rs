@@ -498,9 +498,9 @@ async fn huge_limits_do_not_panic() {
         .deadline(Duration::MAX)
         .retry_policy(
             RetryPolicy::default()
-                .budget(Duration::MAX)
-                .max_backoff(Duration::MAX)
-                .initial_backoff(Duration::MAX),
+                .with_budget(Duration::MAX)
+                .with_max_backoff(Duration::MAX)
+                .with_initial_backoff(Duration::MAX),
         )
         .build()
         .unwrap();

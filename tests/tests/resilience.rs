@@ -107,9 +107,9 @@ async fn a_create_whose_connection_was_refused_is_retried() {
     let clerk = builder(&format!("http://{addr}"))
         .retry_policy(
             RetryPolicy::default()
-                .max_attempts(10)
-                .initial_backoff(Duration::from_millis(100))
-                .max_backoff(Duration::from_millis(100)),
+                .with_max_attempts(10)
+                .with_initial_backoff(Duration::from_millis(100))
+                .with_max_backoff(Duration::from_millis(100)),
         )
         .build()
         .unwrap();
@@ -181,7 +181,7 @@ async fn a_retry_after_beyond_the_budget_returns_the_rate_limit_at_once() {
         .await;
     let started = Instant::now();
     let e = create_call(&client(&server.base_url()))
-        .retry_policy(fast_retries().budget(Duration::from_secs(1)))
+        .retry_policy(fast_retries().with_budget(Duration::from_secs(1)))
         .await
         .unwrap_err();
     assert!(

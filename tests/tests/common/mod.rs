@@ -58,9 +58,9 @@ pub fn builder(base: &str) -> ClerkBuilder {
 
 pub fn fast_retries() -> RetryPolicy {
     RetryPolicy::default()
-        .max_attempts(3)
-        .initial_backoff(Duration::from_millis(10))
-        .max_backoff(Duration::from_millis(50))
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(10))
+        .with_max_backoff(Duration::from_millis(50))
 }
 
 pub fn client(base: &str) -> Clerk {
