@@ -4,13 +4,22 @@
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use quote::quote;
 
-use crate::SpecError;
-use crate::spec::Fragment;
+use serde_json::Value;
 
-/// Path (inside the SDK crate) of the state the generated `Client` carries for the hooks.
-pub const INNER_TYPE: &str = "crate::transport::Transport";
-/// Path of the redacting wrapper that secret strings are generated as.
-pub const SECRET_TYPE: &str = "crate::Secret";
+use crate::SpecError;
+use crate::spec::{Fragment, operations, pointer, refs};
+
+/// The one module of the SDK that the generated code names: it provides [`INNER_TYPE`] and
+/// [`SECRET_TYPE`] under these fixed names, so that the facade arranges (and hides) its own modules
+/// freely. The SDK documents it where it defines it (`clerk-actor-tokens/src/lib.rs`).
+pub const SEAM: &str = "crate::seam";
+/// The state the generated `Client` carries for the hooks (progenitor's inner type), in [`SEAM`].
+pub const INNER_TYPE: &str = "crate::seam::Inner";
+/// The redacting wrapper that secret strings are generated as, in [`SEAM`].
+pub const SECRET_TYPE: &str = "crate::seam::Secret";
+/// Module of the generated code that holds the request bodies' declared defaults (see
+/// [`request_defaults`]).
+pub const REQUEST_DEFAULTS_MODULE: &str = "request_defaults";
 /// OpenAPI string format that marks a bearer credential (OpenAPI's "obscure this" hint).
 pub const SECRET_FORMAT: &str = "password";
 
@@ -21,7 +30,7 @@ pub const SECRET_FORMAT: &str = "password";
 /// - Hooks expected: the SDK must implement `ClientHooks` (auth, headers, body limit); forgetting it
 ///   is a compile error instead of a client that silently sends no credentials.
 /// - Inner type: the generated `Client` carries the transport state those hooks read.
-/// - `format: password` strings become `crate::Secret`, so a token or url is redacted in `Debug`
+/// - `format: password` strings become the SDK's `Secret`, so a token or url is redacted in `Debug`
 ///   even on the raw generated types.
 pub fn settings() -> GenerationSettings {
     let mut settings = GenerationSettings::new();
@@ -50,7 +59,8 @@ pub fn generate(fragment: &Fragment) -> Result<String, SpecError> {
     let tokens = generator
         .generate_tokens(&spec)
         .map_err(|e| fragment.error("progenitor", "", e))?;
-    let tokens = quote! { #tokens };
+    let defaults = request_defaults(fragment)?;
+    let tokens = quote! { #tokens #defaults };
     let file: syn::File = syn::parse2(tokens).map_err(|e| {
         fragment.error(
             "progenitor",
@@ -69,6 +79,88 @@ pub fn generate(fragment: &Fragment) -> Result<String, SpecError> {
          // (clerk-actor-tokens/generated/client.rs) with `cargo run -p build-support -- snapshot --bless`.\n\n{}",
         prettyplease::unparse(&file)
     ))
+}
+
+/// A module of constants, one per integer `default:` of a property of a JSON request body, named
+/// `<OPERATION_ID>_<PROPERTY>` in upper snake case: the facade fills in what the caller left out
+/// from these, so that the fragment stays the one source of those values. (progenitor's own
+/// `types::defaults` are private to the generated types.)
+pub fn request_defaults(fragment: &Fragment) -> Result<proc_macro2::TokenStream, SpecError> {
+    let doc = &fragment.raw;
+    let mut items = Vec::new();
+    for op in operations(doc) {
+        let (Some(id), Some(body)) = (op.id(), op.value.get("requestBody")) else {
+            continue;
+        };
+        let at = pointer::join(&op.pointer, "requestBody");
+        let schema = refs::resolve(doc, body, &at)
+            .ok()
+            .and_then(|body| body.value.pointer("/content/application~1json/schema"))
+            .and_then(|schema| refs::resolve(doc, schema, "").ok());
+        let properties = schema
+            .and_then(|schema| schema.value.get("properties"))
+            .and_then(Value::as_object);
+        for (name, property) in properties.into_iter().flatten() {
+            let property = refs::resolve(doc, property, "").map_err(|e| {
+                fragment.error(
+                    "progenitor",
+                    &at,
+                    format!("request body property {name}: {e}"),
+                )
+            })?;
+            let Some(default) = property.value.get("default").and_then(Value::as_u64) else {
+                continue;
+            };
+            let ident = format!("{}_{}", upper_snake(id), upper_snake(name));
+            let ident = syn::parse_str::<syn::Ident>(&ident).map_err(|e| {
+                fragment.error(
+                    "progenitor",
+                    &at,
+                    format!("`{ident}` is not a Rust name: {e}"),
+                )
+            })?;
+            let doc = format!("`default:` of `{name}` in the request body of `{id}`.");
+            let default = proc_macro2::Literal::u64_unsuffixed(default);
+            items.push(quote! {
+                #[doc = #doc]
+                pub const #ident: u64 = #default;
+            });
+        }
+    }
+    let module = syn::Ident::new(REQUEST_DEFAULTS_MODULE, proc_macro2::Span::call_site());
+    Ok(quote! {
+        /// The defaults the fragment declares for request body fields, for the facade to fill in.
+        pub mod #module {
+            #(#items)*
+        }
+    })
+}
+
+/// `CreateActorToken` or `expires_in_seconds` → `CREATE_ACTOR_TOKEN`, `EXPIRES_IN_SECONDS`: a
+/// word starts at an upper-case letter after a lower-case one, or before a lower-case one.
+fn upper_snake(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            if !out.is_empty() && !out.ends_with('_') {
+                out.push('_');
+            }
+            continue;
+        }
+        let previous = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1);
+        let starts_word = c.is_ascii_uppercase()
+            && previous.is_some_and(|p| {
+                p.is_ascii_lowercase()
+                    || (p.is_ascii_uppercase() && next.is_some_and(char::is_ascii_lowercase))
+            });
+        if starts_word && !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
 }
 
 /// Where the typed httpmock extension finds the wire types it matches and answers with.
@@ -133,7 +225,16 @@ fn server_path(url: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::server_path;
+    use super::{server_path, upper_snake};
+
+    #[test]
+    fn names_become_upper_snake_case() {
+        assert_eq!(upper_snake("CreateActorToken"), "CREATE_ACTOR_TOKEN");
+        assert_eq!(upper_snake("expires_in_seconds"), "EXPIRES_IN_SECONDS");
+        assert_eq!(upper_snake("createM2MToken"), "CREATE_M2M_TOKEN");
+        assert_eq!(upper_snake("HTTPServer"), "HTTP_SERVER");
+        assert_eq!(upper_snake("page-size"), "PAGE_SIZE");
+    }
 
     #[test]
     fn server_path_is_the_url_path_without_a_trailing_slash() {

@@ -40,6 +40,20 @@ pub const GENERATED_FILE_NAME: &str = "clerk_actor_tokens_generated.rs";
 #[cfg(feature = "codegen")]
 pub const HTTPMOCK_FILE_NAME: &str = "clerk_actor_tokens_httpmock_generated.rs";
 
+/// `text` on one line: every run of white space, line breaks included, becomes one space. The
+/// command-line tools (`build-support`, the SDK's CLI) print each problem as one line with it,
+/// whatever the underlying message holds.
+///
+/// ```
+/// assert_eq!(build_support::one_line("a\n  b\tc "), "a b c");
+/// ```
+pub fn one_line(text: impl fmt::Display) -> String {
+    text.to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// One reason a fragment cannot be used, naming the file, the rule and where in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpecError {

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use build_support::diff::{self, Verdict};
 use build_support::snapshot::{self, SnapshotError};
 use build_support::spec::operations;
-use build_support::{Fragment, SpecError, extract, rules};
+use build_support::{Fragment, SpecError, extract, one_line, rules};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -138,14 +138,6 @@ fn main() -> ExitCode {
             ExitCode::from(worst)
         }
     }
-}
-
-/// One line, whatever the underlying error message looks like.
-fn one_line(text: impl std::fmt::Display) -> String {
-    text.to_string()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Loads a YAML document, or says in one line why not.

@@ -59,6 +59,28 @@ fn the_vendored_fragment_passes_every_rule_and_generates() {
 }
 
 #[test]
+fn request_body_defaults_come_from_the_fragment() {
+    let code = generate_from_file(&real_path()).unwrap();
+    assert!(code.contains("pub mod request_defaults {"), "{code}");
+    assert!(code.contains("pub const CREATE_ACTOR_TOKEN_EXPIRES_IN_SECONDS: u64 = 3600;"));
+    assert!(
+        code.contains("pub const CREATE_ACTOR_TOKEN_SESSION_MAX_DURATION_IN_SECONDS: u64 = 1800;")
+    );
+
+    let mut doc = real();
+    doc.pointer_mut(&format!(
+        "{CREATE}/requestBody/content/application~1json/schema/properties/expires_in_seconds/default"
+    ))
+    .map(|d| *d = json!(900))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("changed.yaml");
+    std::fs::write(&path, serde_norway::to_string(&doc).unwrap()).unwrap();
+    let code = generate_from_file(&path).unwrap();
+    assert!(code.contains("pub const CREATE_ACTOR_TOKEN_EXPIRES_IN_SECONDS: u64 = 900;"));
+}
+
+#[test]
 fn generation_is_deterministic() {
     let a = generate_from_file(&real_path()).unwrap();
     let b = generate_from_file(&real_path()).unwrap();

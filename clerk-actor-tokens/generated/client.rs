@@ -19,11 +19,11 @@ pub mod types {
         pub object: ActorTokenObject,
         pub status: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub token: ::std::option::Option<crate::Secret>,
+        pub token: ::std::option::Option<crate::seam::Secret>,
         ///Time of the last change, a Unix timestamp in milliseconds.
         pub updated_at: i64,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub url: ::std::option::Option<crate::Secret>,
+        pub url: ::std::option::Option<crate::seam::Secret>,
         pub user_id: ::std::string::String,
     }
     ///`ActorTokenObject`
@@ -174,7 +174,7 @@ Version: 2026-05-12*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::transport::Transport,
+    pub(crate) inner: crate::seam::Inner,
 }
 impl Client {
     /// Create a new client.
@@ -182,7 +182,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::transport::Transport) -> Self {
+    pub fn new(baseurl: &str, inner: crate::seam::Inner) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -201,7 +201,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::transport::Transport,
+        inner: crate::seam::Inner,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -210,7 +210,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::transport::Transport> for Client {
+impl ClientInfo<crate::seam::Inner> for Client {
     fn api_version() -> &'static str {
         "2026-05-12"
     }
@@ -220,7 +220,7 @@ impl ClientInfo<crate::transport::Transport> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::transport::Transport {
+    fn inner(&self) -> &crate::seam::Inner {
         &self.inner
     }
 }
@@ -228,7 +228,7 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::transport::Transport>,
+        Client: ClientHooks<crate::seam::Inner>,
     {}
 };
 #[allow(clippy::all)]
@@ -341,4 +341,11 @@ Arguments:
 pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
+}
+/// The defaults the fragment declares for request body fields, for the facade to fill in.
+pub mod request_defaults {
+    ///`default:` of `expires_in_seconds` in the request body of `CreateActorToken`.
+    pub const CREATE_ACTOR_TOKEN_EXPIRES_IN_SECONDS: u64 = 3600;
+    ///`default:` of `session_max_duration_in_seconds` in the request body of `CreateActorToken`.
+    pub const CREATE_ACTOR_TOKEN_SESSION_MAX_DURATION_IN_SECONDS: u64 = 1800;
 }

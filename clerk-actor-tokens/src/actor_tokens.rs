@@ -11,8 +11,18 @@ use crate::call::{self, CallOptions, Operation};
 use crate::config::Clerk;
 use crate::error::{Error, InputError};
 use crate::model::{Actor, ActorToken};
+use crate::raw::request_defaults;
 use crate::raw::types as wire;
 use crate::retry::RetryPolicy;
+
+/// How long a token can be redeemed when the create request does not say: the fragment's
+/// `default:` (Clerk's one hour), taken from the generated code.
+pub const DEFAULT_EXPIRES_IN: Duration =
+    Duration::from_secs(request_defaults::CREATE_ACTOR_TOKEN_EXPIRES_IN_SECONDS);
+/// Longest session a token can start when the create request does not say: the fragment's
+/// `default:` (Clerk's 30 minutes), taken from the generated code.
+pub const DEFAULT_SESSION_MAX_DURATION: Duration =
+    Duration::from_secs(request_defaults::CREATE_ACTOR_TOKEN_SESSION_MAX_DURATION_IN_SECONDS);
 
 /// The actor-token operations of a [`Clerk`] client; get it with [`Clerk::actor_tokens`].
 #[derive(Clone, Copy, Debug)]
@@ -84,13 +94,15 @@ pub struct CreateActorToken<'c> {
 }
 
 impl<'c> CreateActorToken<'c> {
-    /// How long the token can be redeemed (Clerk's default: 1 hour). Whole seconds; at least 1 s.
+    /// How long the token can be redeemed (default [`DEFAULT_EXPIRES_IN`], Clerk's 1 hour). Whole
+    /// seconds; at least 1 s.
     pub fn expires_in(mut self, duration: Duration) -> Self {
         self.expires_in = Some(duration);
         self
     }
 
-    /// Longest session the token can start (Clerk's default: 30 minutes). Whole seconds; at least 1 s.
+    /// Longest session the token can start (default [`DEFAULT_SESSION_MAX_DURATION`], Clerk's 30
+    /// minutes). Whole seconds; at least 1 s.
     pub fn session_max_duration(mut self, duration: Duration) -> Self {
         self.session_max_duration = Some(duration);
         self
@@ -108,17 +120,18 @@ impl<'c> CreateActorToken<'c> {
         if self.actor.sub_claim_given() {
             return Err(InputError::ReservedClaim { claim: "sub" });
         }
-        let seconds = |d: Option<Duration>, default: u64, field| match d {
-            None => Ok(NonZeroU64::new(default).expect("defaults are positive")),
-            Some(d) => NonZeroU64::new(d.as_secs()).ok_or(InputError::DurationTooShort { field }),
+        // A default the fragment would declare as 0 is refused like a caller's 0, not panicked on.
+        let seconds = |d: Option<Duration>, default: Duration, field| {
+            NonZeroU64::new(d.unwrap_or(default).as_secs())
+                .ok_or(InputError::DurationTooShort { field })
         };
         Ok(wire::CreateActorTokenBody {
             user_id: std::mem::take(&mut self.user_id),
             actor: std::mem::replace(&mut self.actor, Actor::new("")).into_wire(),
-            expires_in_seconds: seconds(self.expires_in, 3600, "expires_in_seconds")?,
+            expires_in_seconds: seconds(self.expires_in, DEFAULT_EXPIRES_IN, "expires_in_seconds")?,
             session_max_duration_in_seconds: seconds(
                 self.session_max_duration,
-                1800,
+                DEFAULT_SESSION_MAX_DURATION,
                 "session_max_duration_in_seconds",
             )?,
         })

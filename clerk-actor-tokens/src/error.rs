@@ -434,7 +434,9 @@ impl Error {
         self.api_error().and_then(|e| e.retry_after)
     }
 
-    /// Requests sent for the call, when any were.
+    /// How many attempts the call made, for the errors that count them: `Api`, `AmbiguousOutcome`,
+    /// `Timeout`, `Connect` (whose attempts never reached Clerk) and `Transport`. `None` for the
+    /// others, including `BodyTooLarge` and `InvalidResponse` although a request was sent.
     pub fn attempts(&self) -> Option<u32> {
         match self {
             Error::Api(e) => Some(e.attempts),

@@ -5,6 +5,25 @@ use std::fmt;
 /// What `Debug` and `Display` print instead of a secret.
 pub const REDACTED: &str = "[redacted]";
 
+/// Whether `key` has the shape of a Clerk secret key: `sk_test_` or `sk_live_`, then one or more
+/// printable ASCII characters. The SDK refuses any other key before sending it (a
+/// `ConfigError::InvalidSecretKey`), and the fake answers 401 `clerk_key_invalid` to one, so both
+/// apply exactly this rule.
+///
+/// ```
+/// use clerk_actor_tokens::looks_like_secret_key;
+///
+/// assert!(looks_like_secret_key("sk_test_abc"));
+/// assert!(!looks_like_secret_key("sk_test_"));
+/// assert!(!looks_like_secret_key("pk_live_abc"));
+/// assert!(!looks_like_secret_key("sk_live_a b"));
+/// ```
+pub fn looks_like_secret_key(key: &str) -> bool {
+    key.strip_prefix("sk_test_")
+        .or_else(|| key.strip_prefix("sk_live_"))
+        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_graphic()))
+}
+
 /// A credential that prints as `[redacted]`; read it with [`Secret::expose`].
 ///
 /// Serialization (serde) writes the real value, because that is how it travels on the wire and how

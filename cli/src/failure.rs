@@ -83,13 +83,7 @@ impl Failure {
 
     /// Prints the one line and returns the exit code.
     pub fn report(&self) -> ExitCode {
-        // One line, whatever the message holds.
-        let line = self
-            .message
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        eprintln!("error: {line}");
+        eprintln!("error: {}", build_support::one_line(&self.message));
         ExitCode::from(self.kind.code())
     }
 }

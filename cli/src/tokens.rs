@@ -1,18 +1,14 @@
 //! `create` and `revoke`: thin calls into the SDK, and their output.
 
 use std::io::Write;
-use std::time::Duration;
 
-use clerk_actor_tokens::{Actor, ActorToken, Clerk};
+use clerk_actor_tokens::{Actor, ActorToken, Clerk, DEFAULT_EXPIRES_IN};
 
 use crate::args::{CreateArgs, Global, RevokeArgs};
 use crate::failure::{Failure, Kind};
 
 /// The binary's name, for the revoke command printed after a create.
 pub const BIN: &str = "clerk-actor-tokens";
-
-/// Clerk's default lifetime of an actor token, shown when `--expires-in` is not given.
-const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(3600);
 
 pub async fn create(clerk: &Clerk, global: &Global, args: CreateArgs) -> Result<(), Failure> {
     let actor = args

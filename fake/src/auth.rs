@@ -1,18 +1,11 @@
 //! The only authentication the fake does: the bearer key must have the shape of a Clerk secret
 //! key. Keys are never compared, logged or echoed.
 
+use clerk_actor_tokens::looks_like_secret_key;
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
 
 use crate::errors::Refusal;
-
-/// Whether `key` looks like a Clerk secret key: `sk_test_` or `sk_live_` and then printable
-/// ASCII.
-pub(crate) fn looks_like_secret_key(key: &str) -> bool {
-    key.strip_prefix("sk_test_")
-        .or_else(|| key.strip_prefix("sk_live_"))
-        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_graphic()))
-}
 
 /// 401 unless the request carries `Authorization: Bearer sk_(test|live)_...`.
 pub(crate) fn check(headers: &HeaderMap) -> Result<(), Refusal> {
