@@ -1,9 +1,9 @@
 //! One call: the attempt loop around the retry decision (`decision.rs`), each attempt's time
 //! limit, the mapping of the generated client's errors onto [`Error`], and the tracing span.
 //!
-//! Every byte of an attempt is read inside its limit: the generated future, the body of an error
-//! answer and its mapping all run inside one `timeout_at`, whose instant is the earlier of the
-//! request limit and the call's deadline. Instants are computed with `checked_add`, so a limit
+//! Every byte of an attempt is read inside its limit: the generated future (which reads a success
+//! body), then the body of an error answer and its mapping, all run until one instant, the earlier
+//! of the request limit and the call's deadline. Instants are computed with `checked_add`, so a limit
 //! too large for the clock (`Duration::MAX`) means "no limit" instead of a panic.
 
 use std::cell::RefCell;
@@ -238,12 +238,7 @@ async fn attempt<Fut>(
 where
     Fut: Future<Output = RawResult>,
 {
-    let scoped = ATTEMPT.scope(RefCell::new(AttemptRecord::default()), async {
-        match request.await {
-            Ok(value) => Ok(value),
-            Err(e) => Err(map_error(e, limit.number, shared).await),
-        }
-    });
+    let scoped = ATTEMPT.scope(RefCell::new(AttemptRecord::default()), request);
     let mut scoped = std::pin::pin!(scoped);
     let outcome = limit.run(scoped.as_mut()).await;
     let seen = scoped
@@ -259,31 +254,45 @@ where
     );
     let result = match outcome {
         Some(Ok(value)) => Ok(ActorToken::from(value.into_inner())),
-        Some(Err(e)) => Err(e),
-        None => Err(match seen.status {
-            // The status and headers of an error answer arrived, its body did not: the status
-            // decides (a 429 is still a 429, and a create refused with it did not happen).
-            Some(status) if !status.is_success() => api_error(
-                status,
-                None,
-                seen.trace_id.clone(),
-                &seen,
-                limit.number,
-                ErrorBody::Incomplete {
-                    content_type: seen.content_type.clone(),
-                },
-            ),
-            _ => limit.timeout(),
-        }),
+        // An error answer's body is read under the same limit (the same instant), in a future of
+        // its own so that the success path does not carry its state.
+        Some(Err(e)) => match limit.run(map_error(e, &seen, limit.number, shared)).await {
+            Some(error) => Err(error),
+            None => Err(timed_out(&seen, &limit)),
+        },
+        None => Err(timed_out(&seen, &limit)),
     };
     (result, seen)
 }
 
+/// The error of an attempt whose limit ran out.
+fn timed_out(seen: &AttemptRecord, limit: &AttemptLimit) -> Error {
+    match seen.status {
+        // The status and headers of an error answer arrived, its body did not: the status
+        // decides (a 429 is still a 429, and a create refused with it did not happen).
+        Some(status) if !status.is_success() => api_error(
+            status,
+            None,
+            seen.trace_id.clone(),
+            seen,
+            limit.number,
+            ErrorBody::Incomplete {
+                content_type: seen.content_type.clone(),
+            },
+        ),
+        _ => limit.timeout(),
+    }
+}
+
 /// Maps the generated client's error onto the crate's, without quoting success bodies. Runs
-/// inside the attempt's limit and scope: reading an error answer's body can take as long as the
-/// server makes it.
-async fn map_error(error: raw::Error<wire::ClerkErrors>, attempts: u32, shared: &Shared) -> Error {
-    let seen = ATTEMPT.try_with(|r| r.borrow().clone()).unwrap_or_default();
+/// under the attempt's limit: reading an error answer's body can take as long as the server
+/// makes it.
+async fn map_error(
+    error: raw::Error<wire::ClerkErrors>,
+    seen: &AttemptRecord,
+    attempts: u32,
+    shared: &Shared,
+) -> Error {
     let status = seen.status;
     match error {
         raw::Error::ErrorResponse(value) => {
@@ -294,7 +303,7 @@ async fn map_error(error: raw::Error<wire::ClerkErrors>, attempts: u32, shared: 
                 status,
                 Some(body),
                 header_trace,
-                &seen,
+                seen,
                 attempts,
                 ErrorBody::Clerk,
             )
@@ -319,9 +328,9 @@ async fn map_error(error: raw::Error<wire::ClerkErrors>, attempts: u32, shared: 
                             content_type: seen.content_type.clone(),
                         },
                     };
-                    api_error(status, body, header_trace, &seen, attempts, kind)
+                    api_error(status, body, header_trace, seen, attempts, kind)
                 }
-                Err(e) => body_error(e, Some(status), &seen, attempts, shared),
+                Err(e) => body_error(e, Some(status), seen, attempts, shared),
             }
         }
         raw::Error::InvalidResponsePayload(_bytes, e) => match status {
@@ -329,7 +338,7 @@ async fn map_error(error: raw::Error<wire::ClerkErrors>, attempts: u32, shared: 
                 s,
                 None,
                 seen.trace_id.clone(),
-                &seen,
+                seen,
                 attempts,
                 ErrorBody::NotClerk {
                     content_type: seen.content_type.clone(),
@@ -352,7 +361,7 @@ async fn map_error(error: raw::Error<wire::ClerkErrors>, attempts: u32, shared: 
                 trace_id: seen.trace_id.clone(),
             },
         },
-        raw::Error::ResponseBodyError(e) => body_error(e, status, &seen, attempts, shared),
+        raw::Error::ResponseBodyError(e) => body_error(e, status, seen, attempts, shared),
         raw::Error::CommunicationError(e) | raw::Error::InvalidUpgrade(e) => {
             transport_error(e, attempts)
         }
