@@ -6,6 +6,7 @@
 mod build_cost;
 mod fake_load;
 mod overhead;
+mod scale;
 mod stats;
 
 use std::process::{Command, ExitCode};
@@ -31,7 +32,10 @@ struct Args {
     /// Seconds of each load phase against the fake.
     #[arg(long, default_value_t = 10)]
     load_seconds: u64,
-    /// Run only these sections (1 overhead, 2 fake, 3 build); all when not given.
+    /// Clerk's full Backend API spec, for section 4 (the spec tooling at scale); skipped without it.
+    #[arg(long)]
+    upstream: Option<std::path::PathBuf>,
+    /// Run only these sections (1 overhead, 2 fake, 3 build, 4 scale); all when not given.
     #[arg(long, value_delimiter = ',')]
     only: Vec<u8>,
     /// Profiling aid: run only client a (SDK), b (generated) or c (raw) for sequential pairs.
@@ -67,6 +71,9 @@ fn main() -> ExitCode {
     }
     if wanted(3) {
         ok &= build_section(&args);
+    }
+    if wanted(4) {
+        ok &= scale_section(&args);
     }
     if ok {
         ExitCode::SUCCESS
@@ -112,6 +119,21 @@ fn fake_section(args: &Args, runtime: &tokio::runtime::Runtime) -> bool {
         },
         other => {
             println!("  failed: could not build the CLI: {other:?}");
+            false
+        }
+    }
+}
+
+fn scale_section(args: &Args) -> bool {
+    println!("\n== 4. The spec tooling at Clerk's scale");
+    let Some(upstream) = &args.upstream else {
+        println!("  skipped: give Clerk's full spec with --upstream PATH");
+        return true;
+    };
+    match scale::run(upstream, if args.quick { 1 } else { 5 }) {
+        Ok(()) => true,
+        Err(e) => {
+            println!("  failed: {e}");
             false
         }
     }
