@@ -1,4 +1,6 @@
-//! The README's "Testing your app against the fake" example, verbatim, so it cannot rot.
+//! The README's "Testing your app against the fake" example, verbatim, so it cannot rot: the
+//! example runs as a test here, and `this_file_is_the_readme_example` fails as soon as the README's
+//! block and this file differ by a character.
 
 use clerk_actor_tokens::{Actor, Clerk, Status};
 use clerk_actor_tokens_fake::{FakeClerk, Fault, StatusCode, Target};
@@ -53,4 +55,25 @@ async fn support_can_impersonate_and_errors_are_handled() {
     assert!(err.is_ambiguous()); // never retried: a token may exist
 
     fake.stop().await;
+}
+
+/// The README's block (after the section heading, the first `rust,ignore` block) stands in this
+/// file to the letter.
+#[test]
+fn this_file_is_the_readme_example() {
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split_once("## Testing your app against the fake")
+        .map(|(_, rest)| rest)
+        .expect("the README has the section");
+    let block = section
+        .split_once("```rust,ignore\n")
+        .and_then(|(_, rest)| rest.split_once("\n```"))
+        .map(|(code, _)| code)
+        .expect("the section has a rust,ignore block");
+    assert!(block.len() > 200, "{block}");
+    assert!(
+        include_str!("readme_example.rs").contains(block),
+        "tests/tests/readme_example.rs no longer holds the README's example verbatim"
+    );
 }
