@@ -74,17 +74,18 @@ async fn a_create_answered_with_502_is_not_retried_and_is_ambiguous() {
     );
 }
 
-/// A port with nothing listening yet; a one-shot server starts on it after `delay`.
+/// A port with nothing listening yet; a one-shot server starts on it after `delay`. The socket
+/// stays bound (so no other process can take the port) but refuses connections until it listens.
 async fn late_server(
     delay: Duration,
     body: String,
 ) -> (SocketAddr, tokio::task::JoinHandle<usize>) {
-    let probe = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = probe.local_addr().unwrap();
-    drop(probe);
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
     let handle = tokio::spawn(async move {
         tokio::time::sleep(delay).await;
-        let listener = TcpListener::bind(addr).await.unwrap();
+        let listener = socket.listen(16).unwrap();
         let (mut socket, _) = listener.accept().await.unwrap();
         let request = read_request(&mut socket).await;
         let response = format!(
