@@ -6,7 +6,9 @@
 //!
 //! Inside an async runtime a blocking call would stall the runtime's thread (and tokio refuses to
 //! start a runtime there with a panic), so every call first checks for one and returns
-//! [`Error::BlockingInAsyncContext`] instead. Async code uses [`crate::Clerk`].
+//! [`Error::BlockingInAsyncContext`] instead. Async code uses [`crate::Clerk`]. The check is
+//! "a tokio runtime is current on this thread", which also holds on tokio's blocking threads
+//! (`spawn_blocking`): there, call the async client with `Handle::current().block_on(..)`.
 //!
 //! ```no_run
 //! use std::time::Duration;
