@@ -31,6 +31,9 @@
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
+// docs.rs builds with `--cfg docsrs` (see Cargo.toml): items behind a feature (`blocking`,
+// `test-util`, `schemars`) then say which feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod actor_tokens;
 mod audit;
