@@ -11,7 +11,8 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn cargo() -> String {
+/// The cargo that runs the bench (`$CARGO` under `cargo run`), else the one on `PATH`.
+pub fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
@@ -150,24 +151,43 @@ pub struct CleanBuild {
     pub crates: usize,
 }
 
-/// Writes `consumer` as its own workspace under `dir`, pinned to this workspace's Cargo.lock so
-/// that all consumers get the same dependency versions (and no network is needed).
-fn write_consumer(dir: &Path, consumer: &Consumer) -> Result<(), String> {
-    let io = |e: std::io::Error| format!("cannot write the consumer in {}: {e}", dir.display());
+/// Writes a throw-away crate named `name` as its own workspace under `dir`: the manifest with
+/// `dependencies` (lines of a `[dependencies]` table), the `files` (paths relative to `dir`), and
+/// this workspace's Cargo.lock, so that it gets the same dependency versions as the workspace
+/// (and needs no network for those).
+pub fn write_crate(
+    dir: &Path,
+    name: &str,
+    dependencies: &str,
+    files: &[(&str, &str)],
+) -> Result<(), String> {
+    let io = |e: std::io::Error| format!("cannot write the crate in {}: {e}", dir.display());
     std::fs::create_dir_all(dir.join("src")).map_err(io)?;
-    let sdk = workspace_root().join("clerk-actor-tokens");
-    let sdk = sdk.canonicalize().unwrap_or(sdk);
     let manifest = format!(
-        "[package]\nname = \"consumer\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [dependencies]\n{}\n\n[workspace]\n",
-        consumer
-            .dependencies
-            .replace("{sdk}", &sdk.to_string_lossy())
+        "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [dependencies]\n{dependencies}\n\n[workspace]\n"
     );
     std::fs::write(dir.join("Cargo.toml"), manifest).map_err(io)?;
-    std::fs::write(dir.join("src/main.rs"), consumer.main_rs).map_err(io)?;
+    for (path, contents) in files {
+        std::fs::write(dir.join(path), contents).map_err(io)?;
+    }
     std::fs::copy(workspace_root().join("Cargo.lock"), dir.join("Cargo.lock")).map_err(io)?;
     Ok(())
+}
+
+/// Writes `consumer` as its own crate under `dir` (see [`write_crate`]).
+fn write_consumer(dir: &Path, consumer: &Consumer) -> Result<(), String> {
+    let sdk = workspace_root().join("clerk-actor-tokens");
+    let sdk = sdk.canonicalize().unwrap_or(sdk);
+    let dependencies = consumer
+        .dependencies
+        .replace("{sdk}", &sdk.to_string_lossy());
+    write_crate(
+        dir,
+        "consumer",
+        &dependencies,
+        &[("src/main.rs", consumer.main_rs)],
+    )
 }
 
 /// Builds `consumer` from scratch (fresh target directory, removed afterwards), offline.

@@ -35,6 +35,9 @@ struct Args {
     /// Clerk's full Backend API spec, for section 4 (the spec tooling at scale); skipped without it.
     #[arg(long)]
     upstream: Option<std::path::PathBuf>,
+    /// Timed builds per fragment of the generated client's compile time in section 4 (0 skips it).
+    #[arg(long, default_value_t = 3)]
+    compile_runs: usize,
     /// Run only these sections (1 overhead, 2 fake, 3 build, 4 scale); all when not given.
     #[arg(long, value_delimiter = ',')]
     only: Vec<u8>,
@@ -49,7 +52,12 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     println!(
-        "clerk-actor-tokens benchmarks (release build; {} CPUs)",
+        "clerk-actor-tokens benchmarks ({} build; {} CPUs)",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -130,7 +138,12 @@ fn scale_section(args: &Args) -> bool {
         println!("  skipped: give Clerk's full spec with --upstream PATH");
         return true;
     };
-    match scale::run(upstream, if args.quick { 1 } else { 5 }) {
+    let (runs, compile_runs) = if args.quick {
+        (1, args.compile_runs.min(1))
+    } else {
+        (5, args.compile_runs)
+    };
+    match scale::run(upstream, runs, compile_runs) {
         Ok(()) => true,
         Err(e) => {
             println!("  failed: {e}");
