@@ -4,26 +4,10 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use clerk_actor_tokens::Actor;
+use common::captured::Captured;
 use common::*;
 use httpmock::prelude::*;
-
-/// Collects everything the subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn tracing_records_the_call_but_no_secret() {
@@ -72,7 +56,7 @@ async fn tracing_records_the_call_but_no_secret() {
     let e = clerk.actor_tokens().revoke(token.id()).await.unwrap_err();
     assert_no_secret(&format!("{e} {e:?}"));
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     assert_no_secret(&log);
     assert!(log.contains("CreateActorToken"), "{log}");
     assert!(log.contains("RevokeActorToken"), "{log}");

@@ -1,6 +1,7 @@
-//! Fixtures shared by the wire and resilience tests.
+//! Fixtures shared by the workspace's integration tests.
 #![allow(dead_code)]
 
+pub mod captured;
 pub mod scripted;
 
 use std::time::Duration;
