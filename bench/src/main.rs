@@ -60,15 +60,22 @@ fn main() -> ExitCode {
         },
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
     if let Some(client) = &args.profile_client {
+        // One thread: the client and the server take turns in the same order every run, so an
+        // instruction count is the same from run to run (a multi-threaded runtime polls a
+        // varying number of times, about +-1k instructions per call).
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
         let letter = client.chars().next().unwrap_or('c');
         runtime.block_on(overhead::profile(letter, args.profile_pairs));
         return ExitCode::SUCCESS;
     }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let wanted = |n: u8| args.only.is_empty() || args.only.contains(&n);
     let mut ok = true;
     if wanted(1) {

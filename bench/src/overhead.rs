@@ -114,6 +114,18 @@ struct RawToken {
     updated_at: i64,
 }
 
+fn generated_body() -> clerk_actor_tokens::raw::types::CreateActorTokenBody {
+    clerk_actor_tokens::raw::types::CreateActorTokenBody {
+        user_id: "user_2abc".into(),
+        actor: clerk_actor_tokens::raw::types::CreateActorTokenBodyActor {
+            sub: "user_2admin".into(),
+            extra: Default::default(),
+        },
+        expires_in_seconds: std::num::NonZeroU64::new(3600).expect("positive"),
+        session_max_duration_in_seconds: std::num::NonZeroU64::new(1800).expect("positive"),
+    }
+}
+
 struct Clients {
     sdk: Clerk,
     http: reqwest::Client,
@@ -134,42 +146,14 @@ impl Clients {
                 debug_assert_eq!(t.id(), "act_bench");
             }
             Kind::Generated => {
-                let body = clerk_actor_tokens::raw::types::CreateActorTokenBody {
-                    user_id: "user_2abc".into(),
-                    actor: clerk_actor_tokens::raw::types::CreateActorTokenBodyActor {
-                        sub: "user_2admin".into(),
-                        extra: Default::default(),
-                    },
-                    expires_in_seconds: std::num::NonZeroU64::new(3600).expect("positive"),
-                    session_max_duration_in_seconds: std::num::NonZeroU64::new(1800)
-                        .expect("positive"),
-                };
+                let body = generated_body();
                 self.sdk
                     .raw_client()
                     .create_actor_token(&body)
                     .await
                     .expect("generated create");
             }
-            Kind::Raw => {
-                let body = RawCreate {
-                    user_id: "user_2abc",
-                    actor: RawActor { sub: "user_2admin" },
-                    expires_in_seconds: 3600,
-                    session_max_duration_in_seconds: 1800,
-                };
-                let response = self
-                    .http
-                    .post(format!("{}/actor_tokens", self.base))
-                    .bearer_auth(KEY)
-                    .header("clerk-api-version", clerk_actor_tokens::CLERK_API_VERSION)
-                    .header("user-agent", clerk_actor_tokens::DEFAULT_USER_AGENT)
-                    .json(&body)
-                    .send()
-                    .await
-                    .expect("raw create");
-                assert!(response.status().is_success());
-                let _: RawToken = response.json().await.expect("raw decode");
-            }
+            Kind::Raw => self.raw_create().await,
         }
     }
 
@@ -189,21 +173,46 @@ impl Clients {
                     .await
                     .expect("generated revoke");
             }
-            Kind::Raw => {
-                let response = self
-                    .http
-                    .post(format!("{}/actor_tokens/{}/revoke", self.base, "act_bench"))
-                    .bearer_auth(KEY)
-                    .header("clerk-api-version", clerk_actor_tokens::CLERK_API_VERSION)
-                    .header("user-agent", clerk_actor_tokens::DEFAULT_USER_AGENT)
-                    .header("content-length", "0")
-                    .send()
-                    .await
-                    .expect("raw revoke");
-                assert!(response.status().is_success());
-                let _: RawToken = response.json().await.expect("raw decode");
-            }
+            Kind::Raw => self.raw_revoke().await,
         }
+    }
+
+    /// Client C's create: what a careful hand-written client does, no more.
+    async fn raw_create(&self) {
+        let body = RawCreate {
+            user_id: "user_2abc",
+            actor: RawActor { sub: "user_2admin" },
+            expires_in_seconds: 3600,
+            session_max_duration_in_seconds: 1800,
+        };
+        let response = self
+            .http
+            .post(format!("{}/actor_tokens", self.base))
+            .bearer_auth(KEY)
+            .header("clerk-api-version", clerk_actor_tokens::CLERK_API_VERSION)
+            .header("user-agent", clerk_actor_tokens::DEFAULT_USER_AGENT)
+            .json(&body)
+            .send()
+            .await
+            .expect("raw create");
+        assert!(response.status().is_success());
+        let _: RawToken = response.json().await.expect("raw decode");
+    }
+
+    /// Client C's revoke.
+    async fn raw_revoke(&self) {
+        let response = self
+            .http
+            .post(format!("{}/actor_tokens/{}/revoke", self.base, "act_bench"))
+            .bearer_auth(KEY)
+            .header("clerk-api-version", clerk_actor_tokens::CLERK_API_VERSION)
+            .header("user-agent", clerk_actor_tokens::DEFAULT_USER_AGENT)
+            .header("content-length", "0")
+            .send()
+            .await
+            .expect("raw revoke");
+        assert!(response.status().is_success());
+        let _: RawToken = response.json().await.expect("raw decode");
     }
 }
 
@@ -293,10 +302,48 @@ pub async fn profile(letter: char, pairs: usize) {
     println!("  {}: {:.0} calls/s", kind.name(), run.calls_per_sec());
 }
 
+/// Bytes of one in-flight call's future, per client: what a caller's task holds while it awaits,
+/// and what is copied each time the future is moved (into a task, a `Box`, a `join!`).
+fn future_sizes(clients: &Clients) -> [(Kind, usize, usize); 3] {
+    let sdk = &clients.sdk;
+    let create_a = sdk
+        .actor_tokens()
+        .create("user_2abc", Actor::new("user_2admin"))
+        .send();
+    let revoke_a = sdk.actor_tokens().revoke("act_bench").send();
+    let body = generated_body();
+    let create_b = sdk.raw_client().create_actor_token(&body);
+    let revoke_b = sdk.raw_client().revoke_actor_token("act_bench");
+    let create_c = clients.raw_create();
+    let revoke_c = clients.raw_revoke();
+    [
+        (
+            Kind::Sdk,
+            std::mem::size_of_val(&create_a),
+            std::mem::size_of_val(&revoke_a),
+        ),
+        (
+            Kind::Generated,
+            std::mem::size_of_val(&create_b),
+            std::mem::size_of_val(&revoke_b),
+        ),
+        (
+            Kind::Raw,
+            std::mem::size_of_val(&create_c),
+            std::mem::size_of_val(&revoke_c),
+        ),
+    ]
+}
+
 /// Runs the section and prints its tables; returns the median SDK/raw time ratios
 /// (sequential, concurrent).
 pub async fn run(sizes: Sizes) -> (f64, f64) {
     let clients = clients().await;
+
+    println!("  size of one call's future (bytes): client, create, revoke");
+    for (kind, create, revoke) in future_sizes(&clients) {
+        println!("    {:<16} {create:>6} {revoke:>6}", kind.name());
+    }
 
     // Warm-up: connections, allocator, branch predictors.
     for kind in [Kind::Sdk, Kind::Generated, Kind::Raw] {

@@ -64,16 +64,15 @@ impl Audit<'_> {
         &self,
         span: &Span,
         op: Operation,
-        result: Result<ActorToken, Error>,
+        mut result: Result<ActorToken, Error>,
         trace_id: Option<&str>,
     ) -> Result<ActorToken, Error> {
-        let result = result.map(|token| {
-            let token = token.with_trace_id(trace_id.map(str::to_string));
-            match self.expires_in_seconds {
-                Some(seconds) => token.with_expires_in(seconds),
-                None => token,
+        if let Ok(token) = &mut result {
+            token.set_trace_id(trace_id.map(str::to_string));
+            if let Some(seconds) = self.expires_in_seconds {
+                token.set_expires_in(seconds);
             }
-        });
+        }
         match &result {
             Ok(token) => {
                 if self.user_id.is_none() {

@@ -66,13 +66,22 @@ pub(crate) struct AttemptLimit {
     pub after: Duration,
 }
 
+/// Far enough ahead to be no limit: tokio's own choice for `sleep(Duration::MAX)` (30 years).
+const NO_LIMIT: Duration = Duration::from_secs(86_400 * 365 * 30);
+
 impl AttemptLimit {
-    /// Runs `future` until it ends or the limit passes (`None` then).
-    pub(crate) async fn run<F: Future>(&self, future: F) -> Option<F::Output> {
-        match self.until {
-            Some(at) => tokio::time::timeout_at(at, future).await.ok(),
-            None => Some(future.await),
-        }
+    /// `future`, stopped with `Err(Elapsed)` when the limit passes.
+    ///
+    /// A plain function returning tokio's `Timeout`, not an `async fn`: an `async fn` would keep
+    /// the future twice in its state (the argument and the running timeout), and the attempt's
+    /// futures are the bulk of every call's size.
+    pub(crate) fn run<F: Future>(&self, future: F) -> tokio::time::Timeout<F> {
+        let at = self.until.unwrap_or_else(|| {
+            let now = Instant::now();
+            // Unreachable on real clocks; if it happened, `now` would only end the attempt early.
+            now.checked_add(NO_LIMIT).unwrap_or(now)
+        });
+        tokio::time::timeout_at(at, future)
     }
 
     /// The error of an attempt that ran out of time before any status arrived.
@@ -90,16 +99,15 @@ pub(crate) async fn run<F, Fut>(
     op: Operation,
     options: &CallOptions,
     audit: Audit<'_>,
-    mut attempt_once: F,
+    start_request: F,
 ) -> Result<ActorToken, Error>
 where
-    F: FnMut() -> Fut,
+    F: Fn() -> Fut,
     Fut: Future<Output = RawResult>,
 {
     let policy = options.retry.as_ref().unwrap_or(&shared.retry);
     let request_timeout = options.request_timeout.unwrap_or(shared.timeouts.request);
     let deadline_after = options.deadline.unwrap_or(shared.timeouts.deadline);
-    let started = Instant::now();
     // One span per call. Each attempt is a debug event inside it (attempt, status, trace id),
     // and the span gets the final values once, when the call ends: recording a field twice on a
     // span makes subscribers print it twice, and a span per attempt would add a future layer to
@@ -117,25 +125,41 @@ where
         actor_token.expires_at = tracing::field::Empty,
     );
     audit.record_request(&span);
-    let (result, attempts_made, last_seen) =
+    // Read the clock for the span's duration only when a subscriber will see it.
+    let started = (!span.is_disabled()).then(Instant::now);
+    // The loop's future is built in a statement of its own: a temporary of the statement that
+    // awaits would stay in this future's state beside the awaited one and double its size (and
+    // every move of it is a copy of that size, the caller's `.await` and `spawn` included).
+    let start = &start_request;
+    let attempts = || {
         attempt_loop(op, policy, request_timeout, deadline_after, |limit| {
-            attempt(shared, limit, attempt_once())
+            attempt(shared, limit, start)
         })
-        .instrument(span.clone())
-        .await;
+    };
+    // The attempts run inside the span (so that the hooks' and reqwest's events nest under it)
+    // when a subscriber records it. A disabled span would be entered on every poll for nothing,
+    // and the wrapper alone cost about 500 instructions per create+revoke pair (BENCHMARKS.md).
+    let (result, attempts_made, last_seen) = if span.is_disabled() {
+        attempts().await
+    } else {
+        let instrumented = attempts().instrument(span.clone());
+        instrumented.await
+    };
     span.record("attempts", attempts_made);
-    if let Some(status) = last_seen.status {
+    if let Some(status) = last_seen.status() {
         span.record("http.status", status.as_u16());
     }
-    if let Some(trace) = &last_seen.trace_id {
-        span.record("clerk.trace_id", trace.as_str());
+    if let Some(trace) = last_seen.trace_id() {
+        span.record("clerk.trace_id", trace);
     }
-    span.record("duration_ms", millis(started.elapsed()));
+    if let Some(started) = started {
+        span.record("duration_ms", millis(started.elapsed()));
+    }
     span.in_scope(|| match &result {
         Ok(_) => tracing::debug!(attempts = attempts_made, "actor token call succeeded"),
         Err(e) => tracing::debug!(attempts = attempts_made, error = %e, "actor token call failed"),
     });
-    audit.finish(&span, op, result, last_seen.trace_id.as_deref())
+    audit.finish(&span, op, result, last_seen.trace_id())
 }
 
 /// The loop: give each attempt its limit, ask the decision what follows a failure, wait or stop.
@@ -155,13 +179,12 @@ where
     Fut: Future<Output = (Result<T, Error>, S)>,
 {
     let mut seen = S::default();
-    let started = Instant::now();
+    let mut now = Instant::now();
     // `None`: the deadline is beyond what the clock represents, so there is none in practice.
-    let deadline = started.checked_add(deadline_after);
+    let deadline = now.checked_add(deadline_after);
     let mut waited = Duration::ZERO;
     let mut number: u32 = 0;
     loop {
-        let now = Instant::now();
         let time_left = deadline.map(|d| d.saturating_duration_since(now));
         if time_left == Some(Duration::ZERO) {
             // Nothing is sent without time to send it; no request of this attempt can be lost.
@@ -206,6 +229,7 @@ where
                 tracing::debug!(attempt = number, wait_ms = millis(wait), error = %error, "retrying");
                 tokio::time::sleep(wait).await;
                 waited = waited.saturating_add(wait);
+                now = Instant::now();
             }
             Decision::Stop(Stop::Ambiguous) => {
                 let ambiguous = Error::AmbiguousOutcome(AmbiguousOutcome {
@@ -230,26 +254,34 @@ fn millis(d: Duration) -> u64 {
 
 /// One attempt within its limit: send, read the whole answer (an error answer's body too) and
 /// map it. Also returns what the hooks saw, for the span.
-async fn attempt<Fut>(
+///
+/// Takes the function that starts the generated call, not its future: a future passed in would
+/// be kept in this one's state twice (as the argument and as the scoped future), doubling the
+/// size of every future above it.
+async fn attempt<F, Fut>(
     shared: &Shared,
     limit: AttemptLimit,
-    request: Fut,
+    start: &F,
 ) -> (Result<ActorToken, Error>, AttemptRecord)
 where
+    F: Fn() -> Fut,
     Fut: Future<Output = RawResult>,
 {
-    let scoped = ATTEMPT.scope(RefCell::new(AttemptRecord::default()), request);
-    let mut scoped = std::pin::pin!(scoped);
-    let outcome = limit.run(scoped.as_mut()).await;
-    let seen = scoped
-        .as_mut()
-        .take_value()
-        .map(RefCell::into_inner)
-        .unwrap_or_default();
+    let (outcome, seen) = {
+        let scoped = ATTEMPT.scope(RefCell::new(AttemptRecord::default()), start());
+        let mut scoped = std::pin::pin!(scoped);
+        let outcome = limit.run(scoped.as_mut()).await.ok();
+        let seen = scoped
+            .as_mut()
+            .take_value()
+            .map(RefCell::into_inner)
+            .unwrap_or_default();
+        (outcome, seen)
+    };
     tracing::debug!(
         attempt = limit.number,
-        http.status = seen.status.map(|s| s.as_u16()),
-        clerk.trace_id = seen.trace_id.as_deref(),
+        http.status = seen.status().map(|s| s.as_u16()),
+        clerk.trace_id = seen.trace_id(),
         "attempt finished"
     );
     let result = match outcome {
@@ -257,8 +289,8 @@ where
         // An error answer's body is read under the same limit (the same instant), in a future of
         // its own so that the success path does not carry its state.
         Some(Err(e)) => match limit.run(map_error(e, &seen, limit.number, shared)).await {
-            Some(error) => Err(error),
-            None => Err(timed_out(&seen, &limit)),
+            Ok(error) => Err(error),
+            Err(_) => Err(timed_out(&seen, &limit)),
         },
         None => Err(timed_out(&seen, &limit)),
     };
@@ -267,17 +299,17 @@ where
 
 /// The error of an attempt whose limit ran out.
 fn timed_out(seen: &AttemptRecord, limit: &AttemptLimit) -> Error {
-    match seen.status {
+    match seen.status() {
         // The status and headers of an error answer arrived, its body did not: the status
         // decides (a 429 is still a 429, and a create refused with it did not happen).
         Some(status) if !status.is_success() => api_error(
             status,
             None,
-            seen.trace_id.clone(),
+            seen.trace_id().map(str::to_string),
             seen,
             limit.number,
             ErrorBody::Incomplete {
-                content_type: seen.content_type.clone(),
+                content_type: seen.content_type().map(str::to_string),
             },
         ),
         _ => limit.timeout(),
@@ -293,7 +325,7 @@ async fn map_error(
     attempts: u32,
     shared: &Shared,
 ) -> Error {
-    let status = seen.status;
+    let status = seen.status();
     match error {
         raw::Error::ErrorResponse(value) => {
             let status = value.status();
@@ -325,7 +357,7 @@ async fn map_error(
                     let kind = match body {
                         Some(_) => ErrorBody::Clerk,
                         None => ErrorBody::NotClerk {
-                            content_type: seen.content_type.clone(),
+                            content_type: seen.content_type().map(str::to_string),
                         },
                     };
                     api_error(status, body, header_trace, seen, attempts, kind)
@@ -337,11 +369,11 @@ async fn map_error(
             Some(s) if !s.is_success() => api_error(
                 s,
                 None,
-                seen.trace_id.clone(),
+                seen.trace_id().map(str::to_string),
                 seen,
                 attempts,
                 ErrorBody::NotClerk {
-                    content_type: seen.content_type.clone(),
+                    content_type: seen.content_type().map(str::to_string),
                 },
             ),
             _ => Error::InvalidResponse {
@@ -358,14 +390,14 @@ async fn map_error(
                     e.line(),
                     e.column()
                 ),
-                trace_id: seen.trace_id.clone(),
+                trace_id: seen.trace_id().map(str::to_string),
             },
         },
         raw::Error::ResponseBodyError(e) => body_error(e, status, seen, attempts, shared),
         raw::Error::CommunicationError(e) | raw::Error::InvalidUpgrade(e) => {
             transport_error(e, attempts)
         }
-        raw::Error::Custom(message) => match seen.hook_error.clone() {
+        raw::Error::Custom(message) => match seen.hook_error().cloned() {
             Some(config) => Error::Config(config),
             None => Error::Config(ConfigError::TokenProvider { message }),
         },
@@ -394,7 +426,7 @@ fn api_error(
         errors,
         meta,
         trace_id: body_trace.or(header_trace),
-        retry_after: seen.retry_after,
+        retry_after: seen.retry_after(),
         attempts,
         body: kind,
     })
@@ -438,11 +470,11 @@ fn body_error(
         Some(status) if !status.is_success() => api_error(
             status,
             None,
-            seen.trace_id.clone(),
+            seen.trace_id().map(str::to_string),
             seen,
             attempts,
             ErrorBody::Incomplete {
-                content_type: seen.content_type.clone(),
+                content_type: seen.content_type().map(str::to_string),
             },
         ),
         _ => transport_error(e, attempts),
@@ -551,7 +583,7 @@ mod tests {
                     let seen = &seen;
                     async move {
                         let outcome = limit.run(tokio::time::sleep(step.takes)).await;
-                        let timed_out = outcome.is_none();
+                        let timed_out = outcome.is_err();
                         seen.lock()
                             .unwrap()
                             .requests

@@ -88,6 +88,16 @@ impl Actor {
     }
 
     fn from_object(mut object: Map<String, Value>) -> Self {
+        // The usual answer holds a string `sub` alone: take it without hashing the key or
+        // keeping the emptied map's allocation.
+        if object.len() == 1 {
+            let mut entries = object.into_iter();
+            match entries.next() {
+                Some((key, Value::String(sub))) if key == "sub" => return Self::new(sub),
+                Some((key, value)) => object = Map::from_iter([(key, value)]),
+                None => object = Map::new(),
+            }
+        }
         let sub = match object.remove("sub") {
             Some(Value::String(s)) => s,
             Some(other) => {
@@ -270,16 +280,14 @@ impl ActorToken {
     }
 
     /// Sets [`Self::trace_id`] from the answer's headers.
-    pub(crate) fn with_trace_id(mut self, trace_id: Option<String>) -> Self {
+    pub(crate) fn set_trace_id(&mut self, trace_id: Option<String>) {
         self.trace_id = trace_id;
-        self
     }
 
     /// Sets [`Self::expires_at`] from the `expires_in_seconds` the create request sent.
-    pub(crate) fn with_expires_in(mut self, expires_in_seconds: u64) -> Self {
+    pub(crate) fn set_expires_in(&mut self, expires_in_seconds: u64) {
         let ms = i64::try_from(expires_in_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
         self.expires_at = Some(self.created_at.saturating_add(ms));
-        self
     }
 }
 
@@ -436,5 +444,43 @@ impl ActorTokenBuilder {
     /// The token.
     pub fn build(self) -> ActorToken {
         self.token
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(value: Value) -> Actor {
+        match value {
+            Value::Object(object) => Actor::from_object(object),
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    #[test]
+    fn an_answer_actor_keeps_every_claim_and_an_odd_sub_stays_visible() {
+        let alone = actor(serde_json::json!({"sub": "user_a"}));
+        assert_eq!((alone.sub(), alone.claims().len()), ("user_a", 0));
+
+        let more = actor(serde_json::json!({"reason": "ticket", "sub": "user_a"}));
+        assert_eq!(more.sub(), "user_a");
+        assert_eq!(more.claims().len(), 1);
+        assert_eq!(more.claims()["reason"], "ticket");
+
+        // One entry that is not a string `sub`: kept as a claim, with an empty `sub`.
+        let number = actor(serde_json::json!({"sub": 7}));
+        assert_eq!(
+            (number.sub(), number.claims()["sub"].clone()),
+            ("", Value::from(7))
+        );
+        let other = actor(serde_json::json!({"reason": "ticket"}));
+        assert_eq!(
+            (other.sub(), other.claims()["reason"].clone()),
+            ("", Value::from("ticket"))
+        );
+
+        let empty = actor(serde_json::json!({}));
+        assert_eq!((empty.sub(), empty.claims().len()), ("", 0));
     }
 }

@@ -110,15 +110,56 @@ impl fmt::Debug for Transport {
 
 /// What one attempt saw, for the retry loop and for errors. The call moves a fresh record into
 /// a task-local scope around the attempt, the hooks fill it, and the call takes it back out
-/// afterwards: progenitor's hooks have no per-call parameter, and this needs no lock or
-/// allocation.
-#[derive(Debug, Default, Clone)]
+/// afterwards: progenitor's hooks have no per-call parameter, and this needs no lock.
+///
+/// The record is small (a status and a pointer): tokio swaps a task-local's value in and out of
+/// its slot on every poll of the attempt, so its size is paid many times per call. The details
+/// are boxed and only allocated when there are any: an error answer, a trace id, a hook's error.
+#[derive(Debug, Default)]
 pub(crate) struct AttemptRecord {
-    pub status: Option<http::StatusCode>,
-    pub trace_id: Option<String>,
-    pub retry_after: Option<Duration>,
-    pub content_type: Option<String>,
-    pub hook_error: Option<ConfigError>,
+    status: Option<http::StatusCode>,
+    detail: Option<Box<AttemptDetail>>,
+}
+
+/// The rarely present part of an [`AttemptRecord`].
+#[derive(Debug, Default)]
+struct AttemptDetail {
+    trace_id: Option<String>,
+    retry_after: Option<Duration>,
+    content_type: Option<String>,
+    hook_error: Option<ConfigError>,
+}
+
+impl AttemptRecord {
+    /// The status of the answer, once its headers arrived.
+    pub(crate) fn status(&self) -> Option<http::StatusCode> {
+        self.status
+    }
+
+    /// Clerk's trace id from the answer's headers.
+    pub(crate) fn trace_id(&self) -> Option<&str> {
+        self.detail.as_ref()?.trace_id.as_deref()
+    }
+
+    /// The error answer's `Retry-After`, parsed and capped.
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
+        self.detail.as_ref()?.retry_after
+    }
+
+    /// The error answer's `Content-Type`.
+    pub(crate) fn content_type(&self) -> Option<&str> {
+        self.detail.as_ref()?.content_type.as_deref()
+    }
+
+    /// The error a hook failed with (the token provider's), whole; the generated code only
+    /// carries its message.
+    pub(crate) fn hook_error(&self) -> Option<&ConfigError> {
+        self.detail.as_ref()?.hook_error.as_ref()
+    }
+
+    fn detail(&mut self) -> &mut AttemptDetail {
+        self.detail.get_or_insert_with(Box::default)
+    }
 }
 
 tokio::task_local! {
@@ -129,11 +170,19 @@ fn with_record(f: impl FnOnce(&mut AttemptRecord)) {
     let _ = ATTEMPT.try_with(|record| f(&mut record.borrow_mut()));
 }
 
+// Header names as ready values: looking a header up by a `&str` parses and validates the name
+// on every call, and these are looked up on every request or answer.
+const CLERK_API_VERSION_NAME: HeaderName = HeaderName::from_static(CLERK_API_VERSION_HEADER);
+/// The header progenitor adds to every request (see `pre`).
+const PROGENITOR_API_VERSION_NAME: HeaderName = HeaderName::from_static("api-version");
+const CLERK_TRACE_ID_NAME: HeaderName = HeaderName::from_static("clerk-trace-id");
+const CF_RAY_NAME: HeaderName = HeaderName::from_static("cf-ray");
+
 /// Reads Clerk's trace id from the headers (`Clerk-Trace-Id`, else Cloudflare's `cf-ray`).
 pub(crate) fn trace_id(headers: &HeaderMap) -> Option<String> {
-    ["clerk-trace-id", "cf-ray"]
-        .iter()
-        .find_map(|name| headers.get(*name))
+    headers
+        .get(CLERK_TRACE_ID_NAME)
+        .or_else(|| headers.get(CF_RAY_NAME))
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
 }
@@ -167,7 +216,7 @@ impl ClientHooks<Transport> for raw::Client {
             Ok(value) => value,
             Err(e) => {
                 let message = e.to_string();
-                with_record(|r| r.hook_error = Some(e));
+                with_record(|r| r.detail().hook_error = Some(e));
                 return Err(raw::Error::Custom(message));
             }
         };
@@ -175,12 +224,9 @@ impl ClientHooks<Transport> for raw::Client {
         let headers = request.headers_mut();
         // progenitor sends `api-version: <info.version>`; Clerk reads `Clerk-API-Version`, and a
         // second, differently named copy of the same fact would only confuse proxies and logs.
-        headers.remove("api-version");
+        headers.remove(PROGENITOR_API_VERSION_NAME);
         headers.insert(header::AUTHORIZATION, authorization);
-        headers.insert(
-            HeaderName::from_static(CLERK_API_VERSION_HEADER),
-            transport.api_version.clone(),
-        );
+        headers.insert(CLERK_API_VERSION_NAME, transport.api_version.clone());
         headers.insert(header::USER_AGENT, transport.user_agent.clone());
         if !has_body {
             // A POST without a body and without Content-Length is refused by some proxies (411).
@@ -189,46 +235,66 @@ impl ClientHooks<Transport> for raw::Client {
         Ok(())
     }
 
-    async fn exec(
+    // Not an `async fn`: the request goes to reqwest at once, so the returned future does not
+    // carry a copy of it (a few hundred bytes moved once more per request).
+    fn exec(
         &self,
         request: reqwest::Request,
         _info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        let response = self.client().execute(request).await?;
-        let headers = response.headers();
-        let status = response.status();
-        let trace = trace_id(headers);
-        // Only error answers need these; skipping them spares the success path two header parses
-        // and an allocation (the trace id above is copied on every answer).
-        let (after, content_type) = if status.is_success() {
-            (None, None)
-        } else {
-            let content_type = headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            (retry_after(headers, SystemTime::now()), content_type)
-        };
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
+        let sending = self.client().execute(request);
+        let limit = self.inner().max_response_bytes;
+        async move {
+            let response = sending.await?;
+            record_head(&response);
+            Ok(cap_body(response, limit))
+        }
+    }
+}
+
+/// Notes in the attempt record what the call needs from an answer's head.
+fn record_head(response: &reqwest::Response) {
+    let headers = response.headers();
+    let status = response.status();
+    let trace = trace_id(headers);
+    // Only error answers need the rest; skipping it spares the success path two header parses
+    // and an allocation.
+    if status.is_success() {
         with_record(|r| {
             r.status = Some(status);
-            r.trace_id = trace;
-            r.retry_after = after;
-            r.content_type = content_type;
+            if trace.is_some() {
+                r.detail().trace_id = trace;
+            }
         });
-        // The generated code buffers the whole body; capping the stream here makes an oversized
-        // body fail after `max_response_bytes` instead of filling memory. A body whose declared
-        // length fits needs no cap: HTTP/1.1 framing ends it there, and not re-wrapping it keeps
-        // the common path as cheap as a plain reqwest call.
-        let limit = self.inner().max_response_bytes;
-        if response.content_length().is_some_and(|n| n <= limit as u64) {
-            return Ok(response);
-        }
-        let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
-        let limited = reqwest::Body::wrap(http_body_util::Limited::new(body, limit));
-        Ok(reqwest::Response::from(http::Response::from_parts(
-            parts, limited,
-        )))
+        return;
     }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let after = retry_after(headers, SystemTime::now());
+    with_record(|r| {
+        r.status = Some(status);
+        *r.detail() = AttemptDetail {
+            trace_id: trace,
+            retry_after: after,
+            content_type,
+            hook_error: None,
+        };
+    });
+}
+
+/// The generated code buffers the whole body; capping the stream here makes an oversized body
+/// fail after `limit` bytes instead of filling memory. A body whose declared length fits needs no
+/// cap: HTTP/1.1 framing ends it there, and not re-wrapping it keeps the common path as cheap as
+/// a plain reqwest call.
+fn cap_body(response: reqwest::Response, limit: usize) -> reqwest::Response {
+    if response.content_length().is_some_and(|n| n <= limit as u64) {
+        return response;
+    }
+    let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let limited = reqwest::Body::wrap(http_body_util::Limited::new(body, limit));
+    reqwest::Response::from(http::Response::from_parts(parts, limited))
 }
 
 #[cfg(test)]

@@ -46,7 +46,15 @@ async fn tracing_records_the_call_but_no_secret() {
         })
         .await;
 
-    let clerk = client(&server.base_url());
+    // A token provider that logs, as one fetching the key from a secret manager would: it runs
+    // inside the attempt, so its event must nest under the call's span.
+    let clerk = builder(&server.base_url())
+        .async_token_provider(|| async {
+            tracing::info!("fetching the key");
+            Ok::<_, std::convert::Infallible>(KEY)
+        })
+        .build()
+        .unwrap();
     let token = clerk
         .actor_tokens()
         .create("user_2abc", Actor::new("user_2admin"))
@@ -71,4 +79,12 @@ async fn tracing_records_the_call_but_no_secret() {
     );
     assert!(log.contains("actor token call succeeded"), "{log}");
     assert!(log.contains("duration_ms"), "{log}");
+    let provider_line = log
+        .lines()
+        .find(|line| line.contains("fetching the key"))
+        .unwrap_or_else(|| panic!("the provider's event: {log}"));
+    assert!(
+        provider_line.contains("clerk.actor_tokens{operation=\"CreateActorToken\""),
+        "events inside an attempt nest under the call span: {provider_line}"
+    );
 }
