@@ -1,10 +1,12 @@
 //! Section 1: what the SDK costs over the HTTP call it wraps.
 //!
 //! A minimal hyper server answers create and revoke with fixed, valid Clerk JSON, so its cost is
-//! tiny and identical for every client. Three clients share one `reqwest::Client`: (A) the SDK
+//! tiny and identical for every client. Four clients share one `reqwest::Client`: (A) the SDK
 //! facade, (B) the generated client called directly, (C) hand-written reqwest with serde types
-//! written here. Rounds interleave A/B/C (rotating the order) so that drift in the machine's speed
-//! hits all three alike; ratios are taken per round and summarised by their median.
+//! written here, and (D) C under reqwest's per-request timeout, for the price of any time limit.
+//! Rounds interleave the clients in short slices (rotating the order) so that drift in the
+//! machine's speed hits all of them alike; ratios are taken per round and summarised by their
+//! median.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -24,6 +26,12 @@ use crate::stats::{median, ms, percentile};
 const KEY: &str = "sk_test_benchmark_key";
 const CREATED: &str = r#"{"object":"actor_token","id":"act_bench","status":"pending","user_id":"user_2abc","actor":{"sub":"user_2admin"},"token":"tok","url":"https://example.invalid/t","created_at":1700000000000,"updated_at":1700000000000}"#;
 const REVOKED: &str = r#"{"object":"actor_token","id":"act_bench","status":"revoked","user_id":"user_2abc","actor":{"sub":"user_2admin"},"created_at":1700000000000,"updated_at":1700000000000}"#;
+
+/// Client D's per-request time limit: the SDK's default request timeout.
+const RAW_LIMIT: Duration = Duration::from_secs(30);
+
+/// Slices per round (see `run`).
+const SLICES: usize = 10;
 
 /// Workload sizes.
 #[derive(Clone, Copy, Debug)]
@@ -75,6 +83,7 @@ enum Kind {
     Sdk,
     Generated,
     Raw,
+    RawWithLimit,
 }
 
 impl Kind {
@@ -83,6 +92,7 @@ impl Kind {
             Kind::Sdk => "A sdk facade",
             Kind::Generated => "B generated",
             Kind::Raw => "C raw reqwest",
+            Kind::RawWithLimit => "D C + time limit",
         }
     }
 }
@@ -153,7 +163,8 @@ impl Clients {
                     .await
                     .expect("generated create");
             }
-            Kind::Raw => self.raw_create().await,
+            Kind::Raw => self.raw_create(None).await,
+            Kind::RawWithLimit => self.raw_create(Some(RAW_LIMIT)).await,
         }
     }
 
@@ -173,44 +184,54 @@ impl Clients {
                     .await
                     .expect("generated revoke");
             }
-            Kind::Raw => self.raw_revoke().await,
+            Kind::Raw => self.raw_revoke(None).await,
+            Kind::RawWithLimit => self.raw_revoke(Some(RAW_LIMIT)).await,
         }
     }
 
-    /// Client C's create: what a careful hand-written client does, no more.
-    async fn raw_create(&self) {
+    /// Client C's create: what a careful hand-written client does, no more. With a `limit`,
+    /// client D's: the same under reqwest's per-request timeout.
+    async fn raw_create(&self, limit: Option<Duration>) {
         let body = RawCreate {
             user_id: "user_2abc",
             actor: RawActor { sub: "user_2admin" },
             expires_in_seconds: 3600,
             session_max_duration_in_seconds: 1800,
         };
-        let response = self
+        let request = self
             .http
             .post(format!("{}/actor_tokens", self.base))
             .bearer_auth(KEY)
             .header("clerk-api-version", clerk_actor_tokens::CLERK_API_VERSION)
             .header("user-agent", clerk_actor_tokens::DEFAULT_USER_AGENT)
-            .json(&body)
-            .send()
-            .await
-            .expect("raw create");
+            .json(&body);
+        let response = match limit {
+            Some(limit) => request.timeout(limit),
+            None => request,
+        }
+        .send()
+        .await
+        .expect("raw create");
         assert!(response.status().is_success());
         let _: RawToken = response.json().await.expect("raw decode");
     }
 
-    /// Client C's revoke.
-    async fn raw_revoke(&self) {
-        let response = self
+    /// Client C's revoke (D's with a `limit`).
+    async fn raw_revoke(&self, limit: Option<Duration>) {
+        let request = self
             .http
             .post(format!("{}/actor_tokens/{}/revoke", self.base, "act_bench"))
             .bearer_auth(KEY)
             .header("clerk-api-version", clerk_actor_tokens::CLERK_API_VERSION)
             .header("user-agent", clerk_actor_tokens::DEFAULT_USER_AGENT)
-            .header("content-length", "0")
-            .send()
-            .await
-            .expect("raw revoke");
+            .header("content-length", "0");
+        let response = match limit {
+            Some(limit) => request.timeout(limit),
+            None => request,
+        }
+        .send()
+        .await
+        .expect("raw revoke");
         assert!(response.status().is_success());
         let _: RawToken = response.json().await.expect("raw decode");
     }
@@ -289,12 +310,13 @@ async fn clients() -> Arc<Clients> {
     Arc::new(Clients { sdk, http, base })
 }
 
-/// Only client `letter` (a, b or c), `pairs` sequential create+revoke pairs: for profilers
+/// Only client `letter` (a, b, c or d), `pairs` sequential create+revoke pairs: for profilers
 /// (`perf stat`, `valgrind --tool=callgrind`), which need one client per process.
 pub async fn profile(letter: char, pairs: usize) {
     let kind = match letter {
         'a' => Kind::Sdk,
         'b' => Kind::Generated,
+        'd' => Kind::RawWithLimit,
         _ => Kind::Raw,
     };
     let clients = clients().await;
@@ -314,8 +336,8 @@ fn future_sizes(clients: &Clients) -> [(Kind, usize, usize); 3] {
     let body = generated_body();
     let create_b = sdk.raw_client().create_actor_token(&body);
     let revoke_b = sdk.raw_client().revoke_actor_token("act_bench");
-    let create_c = clients.raw_create();
-    let revoke_c = clients.raw_revoke();
+    let create_c = clients.raw_create(None);
+    let revoke_c = clients.raw_revoke(None);
     [
         (
             Kind::Sdk,
@@ -346,14 +368,16 @@ pub async fn run(sizes: Sizes) -> (f64, f64) {
     }
 
     // Warm-up: connections, allocator, branch predictors.
-    for kind in [Kind::Sdk, Kind::Generated, Kind::Raw] {
+    for kind in [Kind::Sdk, Kind::Generated, Kind::Raw, Kind::RawWithLimit] {
         sequential(&clients, kind, 200).await;
         concurrent(&clients, kind, 640, sizes.concurrency).await;
     }
 
-    let kinds = [Kind::Sdk, Kind::Generated, Kind::Raw];
+    let kinds = [Kind::Sdk, Kind::Generated, Kind::Raw, Kind::RawWithLimit];
     let mut seq_ratios = Vec::new();
     let mut conc_ratios = Vec::new();
+    let mut seq_limit_ratios = Vec::new();
+    let mut conc_limit_ratios = Vec::new();
     let mut seq_rows: Vec<(Kind, Vec<f64>, Vec<Duration>)> =
         kinds.iter().map(|k| (*k, Vec::new(), Vec::new())).collect();
     let mut conc_rows = seq_rows.clone();
@@ -367,29 +391,60 @@ pub async fn run(sizes: Sizes) -> (f64, f64) {
         sizes.concurrency
     );
     println!(
-        "  round  sequential sdk/raw  concurrent sdk/raw   (time ratios; <= 1.05 is the target)"
+        "  round  sequential sdk/raw  concurrent sdk/raw   sequential sdk/D  concurrent sdk/D   (time ratios; A/C <= 1.05 is the target)"
     );
     for round in 0..sizes.rounds {
-        let mut order = kinds;
-        order.rotate_left(round % kinds.len());
-        let mut seq_time = [Duration::ZERO; 3];
-        let mut conc_time = [Duration::ZERO; 3];
-        for kind in order {
-            let i = kinds.iter().position(|k| *k == kind).expect("known kind");
-            let s = sequential(&clients, kind, sizes.pairs).await;
-            seq_time[i] = s.elapsed;
-            seq_rows[i].1.push(s.calls_per_sec());
-            seq_rows[i].2.extend(s.latencies);
-            let c = concurrent(&clients, kind, sizes.concurrent_calls, sizes.concurrency).await;
-            conc_time[i] = c.elapsed;
-            conc_rows[i].1.push(c.calls_per_sec());
-            conc_rows[i].2.extend(c.latencies);
+        let mut seq_time = [Duration::ZERO; 4];
+        let mut conc_time = [Duration::ZERO; 4];
+        let mut seq_calls = [0usize; 4];
+        let mut conc_calls = [0usize; 4];
+        // Each round is cut into slices of a few milliseconds per client, the order rotating
+        // from slice to slice: a disturbance (a neighbour's burst, the scheduler moving the
+        // server to the other CPU) then lands on all three clients instead of on one.
+        for slice in 0..SLICES {
+            let mut order = kinds;
+            order.rotate_left((round + slice) % kinds.len());
+            for kind in order {
+                let i = kinds.iter().position(|k| *k == kind).expect("known kind");
+                let s = sequential(&clients, kind, (sizes.pairs / SLICES).max(1)).await;
+                seq_time[i] += s.elapsed;
+                seq_calls[i] += s.latencies.len();
+                seq_rows[i].2.extend(s.latencies);
+                let calls = (sizes.concurrent_calls / SLICES).max(sizes.concurrency);
+                let c = concurrent(&clients, kind, calls, sizes.concurrency).await;
+                conc_time[i] += c.elapsed;
+                conc_calls[i] += c.latencies.len();
+                conc_rows[i].2.extend(c.latencies);
+            }
         }
-        let sr = seq_time[0].as_secs_f64() / seq_time[2].as_secs_f64();
-        let cr = conc_time[0].as_secs_f64() / conc_time[2].as_secs_f64();
+        for i in 0..kinds.len() {
+            seq_rows[i]
+                .1
+                .push(seq_calls[i] as f64 / seq_time[i].as_secs_f64());
+            conc_rows[i]
+                .1
+                .push(conc_calls[i] as f64 / conc_time[i].as_secs_f64());
+        }
+        // Time per call, so that slices of unequal size (rounding) still compare.
+        let per_call = |time: &[Duration; 4], calls: &[usize; 4], i: usize| {
+            time[i].as_secs_f64() / calls[i].max(1) as f64
+        };
+        let sr = per_call(&seq_time, &seq_calls, 0) / per_call(&seq_time, &seq_calls, 2);
+        let cr = per_call(&conc_time, &conc_calls, 0) / per_call(&conc_time, &conc_calls, 2);
+        let srd = per_call(&seq_time, &seq_calls, 0) / per_call(&seq_time, &seq_calls, 3);
+        let crd = per_call(&conc_time, &conc_calls, 0) / per_call(&conc_time, &conc_calls, 3);
         seq_ratios.push(sr);
         conc_ratios.push(cr);
-        println!("  {:>5}  {:>18.3}  {:>18.3}", round + 1, sr, cr);
+        seq_limit_ratios.push(srd);
+        conc_limit_ratios.push(crd);
+        println!(
+            "  {:>5}  {:>18.3}  {:>18.3}  {:>16.3}  {:>16.3}",
+            round + 1,
+            sr,
+            cr,
+            srd,
+            crd
+        );
     }
 
     for (title, rows) in [
@@ -415,6 +470,11 @@ pub async fn run(sizes: Sizes) -> (f64, f64) {
         } else {
             "NOT met"
         }
+    );
+    println!(
+        "  median SDK/D time ratio (D: raw reqwest with a per-request time limit, as the SDK has): sequential {:.3}, concurrent {:.3}",
+        median(&seq_limit_ratios),
+        median(&conc_limit_ratios)
     );
     (s, c)
 }
