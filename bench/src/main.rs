@@ -41,8 +41,8 @@ struct Args {
     /// Run only these sections (1 overhead, 2 fake, 3 build, 4 scale); all when not given.
     #[arg(long, value_delimiter = ',')]
     only: Vec<u8>,
-    /// Profiling aid: run only client a (SDK), b (generated) or c (raw) for sequential pairs.
-    #[arg(long, value_parser = ["a", "b", "c"])]
+    /// Profiling aid: run only client a (SDK), b (generated), c (raw) or d (raw with a time limit) for sequential pairs.
+    #[arg(long, value_parser = ["a", "b", "c", "d"])]
     profile_client: Option<String>,
     /// Sequential create+revoke pairs of `--profile-client`.
     #[arg(long, default_value_t = 20_000)]
