@@ -357,6 +357,9 @@ fn future_sizes(clients: &Clients) -> [(Kind, usize, usize); 3] {
     ]
 }
 
+/// Per client: its calls/s in each round and the latency of every call.
+type ClientRows = Vec<(Kind, Vec<f64>, Vec<Duration>)>;
+
 /// The three workloads of a round.
 #[derive(Clone, Copy, Debug)]
 enum Workload {
@@ -421,7 +424,7 @@ pub async fn run(sizes: Sizes) -> [f64; 3] {
     // Per workload: per round, the time ratios A/C and A/D; per client, the rate of each round
     // and every call's latency.
     let mut ratios = [(); 3].map(|_| (Vec::new(), Vec::new()));
-    let mut rows: [Vec<(Kind, Vec<f64>, Vec<Duration>)>; 3] =
+    let mut rows: [ClientRows; 3] =
         [(); 3].map(|_| kinds.iter().map(|k| (*k, Vec::new(), Vec::new())).collect());
 
     println!(
