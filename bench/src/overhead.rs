@@ -174,6 +174,7 @@ impl Clients {
                 self.sdk
                     .actor_tokens()
                     .revoke("act_bench")
+                    .send()
                     .await
                     .expect("sdk revoke");
             }

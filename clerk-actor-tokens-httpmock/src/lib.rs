@@ -36,7 +36,7 @@
 //! let clerk = Clerk::builder().secret_key("sk_test_x").api_url(server.base_url()).build()?;
 //! let got = clerk.actor_tokens().create("user_1", Actor::new("user_admin")).send().await?;
 //! assert_eq!(got.id(), "act_1");
-//! let err = clerk.actor_tokens().revoke("act_1").await.unwrap_err();
+//! let err = clerk.actor_tokens().revoke("act_1").send().await.unwrap_err();
 //! assert!(err.is_not_revocable());
 //! created.assert_async().await;
 //! refused.assert_async().await;

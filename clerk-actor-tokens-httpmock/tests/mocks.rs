@@ -95,9 +95,14 @@ async fn the_path_parameter_matcher_selects_one_token() {
     });
     let clerk = client(&server);
 
-    let token = clerk.actor_tokens().revoke("act_1").await.unwrap();
+    let token = clerk.actor_tokens().revoke("act_1").send().await.unwrap();
     assert_eq!(token.status(), &Status::Revoked);
-    let err = clerk.actor_tokens().revoke("act_404").await.unwrap_err();
+    let err = clerk
+        .actor_tokens()
+        .revoke("act_404")
+        .send()
+        .await
+        .unwrap_err();
     assert!(err.is_not_found(), "{err}");
     assert_eq!(err.code(), Some("resource_not_found"));
 

@@ -1,9 +1,11 @@
-//! The actor-token operations as fluent builders: `create(..)...send().await` and
-//! `revoke(id).await`. Inputs are checked here, before anything is sent.
+//! The actor-token operations as fluent builders ending in `.send().await`: `create(..)` and
+//! `revoke(id)`. Inputs are checked here, before anything is sent.
+//!
+//! The builders are not futures themselves (no `IntoFuture`): that would need a boxed future,
+//! and the box of a whole call (about 2.7 KB, past glibc's per-thread cache) cost up to 9% of a
+//! call's time in the benchmark (BENCHMARKS.md, section 1).
 
-use std::future::{Future, IntoFuture};
 use std::num::NonZeroU64;
-use std::pin::Pin;
 use std::time::Duration;
 
 use crate::audit::Audit;
@@ -35,8 +37,7 @@ impl<'c> ActorTokens<'c> {
         Self { clerk }
     }
 
-    /// Starts creating a token that lets `actor` sign in as `user_id`; finish with `.send().await`
-    /// (or `.await`).
+    /// Starts creating a token that lets `actor` sign in as `user_id`; finish with `.send().await`.
     pub fn create(&self, user_id: impl Into<String>, actor: Actor) -> CreateActorToken<'c> {
         CreateActorToken {
             clerk: self.clerk,
@@ -48,8 +49,8 @@ impl<'c> ActorTokens<'c> {
         }
     }
 
-    /// Starts revoking a pending token; finish with `.await` (or `.send().await`). Tokens that were
-    /// used or revoked already are refused by Clerk with a 400 ([`Error::is_bad_request`]).
+    /// Starts revoking a pending token; finish with `.send().await`. Tokens that were used or
+    /// revoked already are refused by Clerk with a 400 ([`Error::is_bad_request`]).
     pub fn revoke(&self, actor_token_id: impl Into<String>) -> RevokeActorToken<'c> {
         RevokeActorToken {
             clerk: self.clerk,
@@ -154,18 +155,9 @@ impl<'c> CreateActorToken<'c> {
     }
 }
 
-impl<'c> IntoFuture for CreateActorToken<'c> {
-    type Output = Result<ActorToken, Error>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'c>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
 /// A revoke request being put together. See [`ActorTokens::revoke`].
 #[derive(Debug)]
-#[must_use = "nothing is sent until `.await`"]
+#[must_use = "nothing is sent until `.send().await`"]
 pub struct RevokeActorToken<'c> {
     clerk: &'c Clerk,
     id: String,
@@ -187,15 +179,6 @@ impl<'c> RevokeActorToken<'c> {
             shared.raw.revoke_actor_token(&self.id)
         })
         .await
-    }
-}
-
-impl<'c> IntoFuture for RevokeActorToken<'c> {
-    type Output = Result<ActorToken, Error>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'c>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
     }
 }
 

@@ -119,7 +119,7 @@ pub(crate) struct Shared {
 ///     .send()
 ///     .await?;
 /// println!("{} {}", token.id(), token.url().map(|u| u.expose()).unwrap_or_default());
-/// clerk.actor_tokens().revoke(token.id()).await?;
+/// clerk.actor_tokens().revoke(token.id()).send().await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]

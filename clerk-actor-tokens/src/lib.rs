@@ -23,7 +23,7 @@
 //! let url = token.url().expect("a create response carries the url");
 //! println!("{} {}", token.id(), url.expose()); // url is a secret: expose() on purpose
 //!
-//! match clerk.actor_tokens().revoke(token.id()).await {
+//! match clerk.actor_tokens().revoke(token.id()).send().await {
 //!     Ok(revoked) => assert_eq!(revoked.status().as_str(), "revoked"),
 //!     Err(e) if e.is_bad_request() => eprintln!("already used: {e}"),
 //!     Err(e) => return Err(e),

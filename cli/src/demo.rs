@@ -85,7 +85,7 @@ async fn steps(fake: &FakeClerk) -> Result<(), Failure> {
     ))?;
 
     print("3. Revoke the used token: Clerk refuses, only pending tokens can be revoked.\n")?;
-    match clerk.actor_tokens().revoke(token.id()).await {
+    match clerk.actor_tokens().revoke(token.id()).send().await {
         Err(e) if e.is_not_revocable() => {
             print(&format!("   {e}\n\n"))?;
         }
@@ -108,7 +108,7 @@ async fn steps(fake: &FakeClerk) -> Result<(), Failure> {
         .create(USER, Actor::new(ACTOR).claim("reason", "demo, revoked"))
         .send()
         .await?;
-    let revoked = clerk.actor_tokens().revoke(second.id()).await?;
+    let revoked = clerk.actor_tokens().revoke(second.id()).send().await?;
     if revoked.status() != &Status::Revoked {
         return Err(unexpected(format!(
             "the revoke answered {}",

@@ -40,7 +40,7 @@ pub async fn create(clerk: &Clerk, global: &Global, args: CreateArgs) -> Result<
 }
 
 pub async fn revoke(clerk: &Clerk, args: RevokeArgs) -> Result<(), Failure> {
-    let token = clerk.actor_tokens().revoke(&args.id).await?;
+    let token = clerk.actor_tokens().revoke(&args.id).send().await?;
     if args.json {
         return print_json(&token);
     }

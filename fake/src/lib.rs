@@ -37,7 +37,7 @@
 //! fake.redeem(token.url().expect("create returns the url").expose())?; // the actor signs in
 //! assert_eq!(fake.token(token.id()).unwrap().status, Status::Accepted);
 //!
-//! let refused = clerk.actor_tokens().revoke(token.id()).await.unwrap_err();
+//! let refused = clerk.actor_tokens().revoke(token.id()).send().await.unwrap_err();
 //! assert!(refused.is_not_revocable()); // only pending tokens can be revoked
 //! fake.stop().await;
 //! # Ok(()) }

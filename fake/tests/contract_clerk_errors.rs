@@ -89,7 +89,12 @@ async fn revoking_a_token_that_is_not_pending() {
     ); // catalogue (status filled in)
     assert!(body["clerk_trace_id"].is_string()); // server apierror.Response
 
-    let err = clerk.actor_tokens().revoke(token.id()).await.unwrap_err();
+    let err = clerk
+        .actor_tokens()
+        .revoke(token.id())
+        .send()
+        .await
+        .unwrap_err();
     assert!(
         err.is_not_revocable() && err.has_code(CANNOT_REVOKE_CODE),
         "{err}"
@@ -494,7 +499,12 @@ async fn choices_where_no_source_exists() {
         .await
         .unwrap();
     fake.advance_clock(Duration::from_secs(120));
-    let revoked = clerk.actor_tokens().revoke(token.id()).await.unwrap();
+    let revoked = clerk
+        .actor_tokens()
+        .revoke(token.id())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(revoked.status(), &Status::Revoked);
     // Our choice (no public maximum): lifetimes are limited only by the spec's minimum of 1.
     let year = Duration::from_secs(365 * 24 * 3600);

@@ -73,7 +73,12 @@ async fn create_redeem_then_revoke_is_refused() {
     assert_eq!(status, 400);
     assert_eq!(body["errors"][0]["code"], ALREADY_USED_CODE); // catalogue ActorTokenAlreadyUsed
 
-    let err = clerk.actor_tokens().revoke(token.id()).await.unwrap_err();
+    let err = clerk
+        .actor_tokens()
+        .revoke(token.id())
+        .send()
+        .await
+        .unwrap_err();
     assert!(err.is_bad_request(), "{err}");
     assert_eq!(err.code(), Some(CANNOT_REVOKE_CODE));
     assert!(err.to_string().contains("accepted"), "{err}");
@@ -91,13 +96,23 @@ async fn a_pending_token_is_revoked_once_and_its_url_stops_working() {
         .send()
         .await
         .unwrap();
-    let revoked = clerk.actor_tokens().revoke(token.id()).await.unwrap();
+    let revoked = clerk
+        .actor_tokens()
+        .revoke(token.id())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(revoked.status(), &Status::Revoked);
     assert_eq!(revoked.id(), token.id());
     assert!(revoked.token().is_none() && revoked.url().is_none());
     assert!(revoked.updated_at() >= token.updated_at());
 
-    let again = clerk.actor_tokens().revoke(token.id()).await.unwrap_err();
+    let again = clerk
+        .actor_tokens()
+        .revoke(token.id())
+        .send()
+        .await
+        .unwrap_err();
     assert!(again.is_bad_request());
     assert!(again.to_string().contains("revoked"), "{again}");
 
@@ -115,7 +130,7 @@ async fn unknown_ids_are_not_found() {
     let fake = FakeClerk::start().await.unwrap();
     let clerk = fake.client().unwrap();
     for id in ["act_doesnotexist", "act_000000000000000000000000", "user_1"] {
-        let err = clerk.actor_tokens().revoke(id).await.unwrap_err();
+        let err = clerk.actor_tokens().revoke(id).send().await.unwrap_err();
         assert!(err.is_not_found(), "{id}: {err}");
         assert_eq!(err.code(), Some("resource_not_found"));
     }
@@ -133,6 +148,7 @@ async fn unknown_ids_are_not_found() {
         clerk
             .actor_tokens()
             .revoke(foreign.id())
+            .send()
             .await
             .unwrap_err()
             .is_not_found()
@@ -315,7 +331,12 @@ async fn a_dropped_connection_is_ambiguous_on_create_and_retried_on_revoke() {
             .after_processing(),
     );
     // The first revoke is carried out but its answer lost; the retry then finds it revoked.
-    let err = clerk.actor_tokens().revoke(token.id()).await.unwrap_err();
+    let err = clerk
+        .actor_tokens()
+        .revoke(token.id())
+        .send()
+        .await
+        .unwrap_err();
     assert!(err.is_bad_request(), "{err}");
     assert_eq!(err.attempts(), Some(2));
     assert_eq!(fake.token(token.id()).unwrap().status, Status::Revoked);
@@ -391,11 +412,12 @@ async fn a_full_store_evicts_and_evicted_ids_are_not_found() {
         clerk
             .actor_tokens()
             .revoke(&ids[0])
+            .send()
             .await
             .unwrap_err()
             .is_not_found()
     );
-    clerk.actor_tokens().revoke(&ids[4]).await.unwrap();
+    clerk.actor_tokens().revoke(&ids[4]).send().await.unwrap();
 }
 
 #[tokio::test]
@@ -423,6 +445,7 @@ async fn reset_forgets_everything_but_never_reissues_an_id() {
         clerk
             .actor_tokens()
             .revoke(before.id())
+            .send()
             .await
             .unwrap_err()
             .is_not_found()

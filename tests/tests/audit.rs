@@ -85,8 +85,13 @@ async fn the_audit_log_says_who_impersonated_whom_and_never_a_secret() {
     // The answer's trace id and the expiry the request asked for are on the token.
     assert_eq!(token.trace_id(), Some("tr_create"));
     assert_eq!(token.expires_at(), Some(token.created_at() + 600_000));
-    clerk.actor_tokens().revoke("act_1").await.unwrap();
-    clerk.actor_tokens().revoke("act_used").await.unwrap_err();
+    clerk.actor_tokens().revoke("act_1").send().await.unwrap();
+    clerk
+        .actor_tokens()
+        .revoke("act_used")
+        .send()
+        .await
+        .unwrap_err();
     let lost = clerk
         .actor_tokens()
         .create("user_lost", Actor::new("user_2admin"))

@@ -507,6 +507,7 @@ async fn huge_limits_do_not_panic() {
     let token = clerk
         .actor_tokens()
         .revoke("act_1")
+        .send()
         .await
         .expect("answered");
     assert_eq!(token.id(), "act_1");
@@ -548,6 +549,7 @@ async fn the_fake_can_stall_drip_and_send_any_retry_after() {
     let e = clerk
         .actor_tokens()
         .revoke("act_unknown")
+        .send()
         .await
         .unwrap_err();
     let took = started.elapsed();

@@ -41,6 +41,7 @@ async fn a_429_with_retry_after_is_waited_out_and_retried() {
         .await;
     let started = Instant::now();
     let token = create_call(&client(&server.base_url()))
+        .send()
         .await
         .expect("retried");
     assert!(
@@ -63,7 +64,10 @@ async fn a_create_answered_with_502_is_not_retried_and_is_ambiguous() {
                 .json_body(clerk_errors("bad_gateway", None));
         })
         .await;
-    let e = create_call(&client(&server.base_url())).await.unwrap_err();
+    let e = create_call(&client(&server.base_url()))
+        .send()
+        .await
+        .unwrap_err();
     mock.assert_calls_async(1).await;
     assert!(e.is_ambiguous(), "{e:?}");
     assert_eq!(e.trace_id(), Some("tr_502"));
@@ -115,6 +119,7 @@ async fn a_create_whose_connection_was_refused_is_retried() {
         .build()
         .unwrap();
     let token = create_call(&clerk)
+        .send()
         .await
         .expect("retried after the refusal");
     assert_eq!(token.id(), "act_late");
@@ -142,6 +147,7 @@ async fn a_revoke_converges_through_503s() {
     let token = client(&server.base_url())
         .actor_tokens()
         .revoke("act_1")
+        .send()
         .await
         .expect("third attempt succeeds");
     assert_eq!(token.status().as_str(), "revoked");
@@ -162,6 +168,7 @@ async fn a_revoke_that_always_fails_names_the_attempt_count() {
     let e = client(&server.base_url())
         .actor_tokens()
         .revoke("act_1")
+        .send()
         .await
         .unwrap_err();
     mock.assert_calls_async(3).await;
@@ -183,6 +190,7 @@ async fn a_retry_after_beyond_the_budget_returns_the_rate_limit_at_once() {
     let started = Instant::now();
     let e = create_call(&client(&server.base_url()))
         .retry_policy(fast_retries().with_budget(Duration::from_secs(1)))
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -240,6 +248,7 @@ async fn a_hung_server_yields_a_timeout_within_the_bound() {
         .actor_tokens()
         .revoke("act_1")
         .retry_policy(RetryPolicy::never())
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -260,7 +269,7 @@ async fn a_hung_server_yields_a_timeout_within_the_bound() {
     );
 
     // A create that timed out after sending is ambiguous, and not retried.
-    let e = create_call(&clerk).await.unwrap_err();
+    let e = create_call(&clerk).send().await.unwrap_err();
     assert!(e.is_ambiguous() && e.is_timeout(), "{e:?}");
     assert_eq!(e.attempts(), Some(1));
 
@@ -271,6 +280,7 @@ async fn a_hung_server_yields_a_timeout_within_the_bound() {
         .revoke("act_1")
         .request_timeout(Duration::from_secs(10))
         .deadline(Duration::from_millis(300))
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -307,6 +317,7 @@ async fn an_oversized_body_is_cut_off() {
         .actor_tokens()
         .revoke("act_1")
         .retry_policy(RetryPolicy::never())
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -314,7 +325,7 @@ async fn an_oversized_body_is_cut_off() {
         "{e:?}"
     );
     // On create, a success that cannot be read means a token probably exists.
-    let e = create_call(&clerk).await.unwrap_err();
+    let e = create_call(&clerk).send().await.unwrap_err();
     assert!(e.is_ambiguous(), "{e:?}");
 }
 
@@ -333,6 +344,7 @@ async fn a_configured_limit_applies_to_error_bodies_too() {
         .unwrap()
         .actor_tokens()
         .revoke("act_1")
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -363,6 +375,7 @@ async fn truncated_json_on_success_is_a_typed_error() {
     let e = client(&server.base_url())
         .actor_tokens()
         .revoke("act_1")
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -405,6 +418,7 @@ async fn an_html_page_with_a_success_status_is_a_typed_error() {
     let e = client(&server.base_url())
         .actor_tokens()
         .revoke("act_1")
+        .send()
         .await
         .unwrap_err();
     assert!(

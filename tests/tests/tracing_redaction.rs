@@ -58,10 +58,16 @@ async fn tracing_records_the_call_but_no_secret() {
     let token = clerk
         .actor_tokens()
         .create("user_2abc", Actor::new("user_2admin"))
+        .send()
         .await
         .unwrap();
     assert_no_secret(&format!("{token:?}"));
-    let e = clerk.actor_tokens().revoke(token.id()).await.unwrap_err();
+    let e = clerk
+        .actor_tokens()
+        .revoke(token.id())
+        .send()
+        .await
+        .unwrap_err();
     assert_no_secret(&format!("{e} {e:?}"));
 
     let log = captured.text();

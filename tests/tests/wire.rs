@@ -104,6 +104,7 @@ async fn create_without_durations_sends_clerks_defaults() {
     client(&server.base_url())
         .actor_tokens()
         .create("user_2abc", Actor::new("user_2admin"))
+        .send()
         .await
         .expect("create succeeds");
     mock.assert_calls_async(1).await;
@@ -131,6 +132,7 @@ async fn revoke_sends_no_body_with_an_explicit_zero_length() {
     let token = client(&server.base_url())
         .actor_tokens()
         .revoke("act_123")
+        .send()
         .await
         .expect("revoke succeeds");
     mock.assert_calls_async(1).await;
@@ -146,7 +148,12 @@ async fn a_full_url_with_v1_and_a_trailing_slash_reaches_the_same_path() {
         then.ok(&wire_token("act_9", "revoked", false));
     });
     let clerk = client(&format!("{}/v1/", server.base_url()));
-    clerk.actor_tokens().revoke("act_9").await.expect("revoked");
+    clerk
+        .actor_tokens()
+        .revoke("act_9")
+        .send()
+        .await
+        .expect("revoked");
     mock.assert_calls_async(1).await;
 }
 
@@ -164,6 +171,7 @@ async fn unknown_status_values_and_fields_still_decode() {
     let token = client(&server.base_url())
         .actor_tokens()
         .revoke("act_1")
+        .send()
         .await
         .expect("decodes");
     assert_eq!(token.status(), &Status::Other("expired".into()));
@@ -299,6 +307,7 @@ async fn a_success_with_a_foreign_body_is_a_typed_error_without_the_body() {
     let e = client(&server.base_url())
         .actor_tokens()
         .revoke("act_1")
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -330,7 +339,7 @@ async fn bad_inputs_are_refused_before_any_request() {
         "act\n1",
         "act\u{0}",
     ] {
-        let e = clerk.actor_tokens().revoke(id).await.unwrap_err();
+        let e = clerk.actor_tokens().revoke(id).send().await.unwrap_err();
         assert!(
             matches!(
                 e,
@@ -341,16 +350,17 @@ async fn bad_inputs_are_refused_before_any_request() {
     }
     let create = |user: &str, sub: &str| clerk.actor_tokens().create(user, Actor::new(sub));
     assert!(matches!(
-        create("", "user_a").await.unwrap_err(),
+        create("", "user_a").send().await.unwrap_err(),
         Error::InvalidInput(InputError::EmptyUserId)
     ));
     assert!(matches!(
-        create("user_b", " ").await.unwrap_err(),
+        create("user_b", " ").send().await.unwrap_err(),
         Error::InvalidInput(InputError::EmptyActorSub)
     ));
     assert!(matches!(
         create("user_b", "user_a")
             .expires_in(Duration::ZERO)
+            .send()
             .await
             .unwrap_err(),
         Error::InvalidInput(InputError::DurationTooShort {
@@ -360,6 +370,7 @@ async fn bad_inputs_are_refused_before_any_request() {
     assert!(matches!(
         create("user_b", "user_a")
             .session_max_duration(Duration::from_millis(999))
+            .send()
             .await
             .unwrap_err(),
         Error::InvalidInput(InputError::DurationTooShort { .. })
@@ -403,7 +414,7 @@ async fn the_token_provider_is_called_for_every_request() {
         .build()
         .unwrap();
     for _ in 0..3 {
-        clerk.actor_tokens().revoke("act_1").await.unwrap();
+        clerk.actor_tokens().revoke("act_1").send().await.unwrap();
     }
     assert_eq!(calls.load(Ordering::SeqCst), 3);
     first.assert_calls_async(1).await;
@@ -427,7 +438,12 @@ async fn a_failing_or_malformed_token_provider_sends_nothing() {
         .token_provider(|| Err::<String, _>("vault is sealed"))
         .build()
         .unwrap();
-    let e = failing.actor_tokens().revoke("act_1").await.unwrap_err();
+    let e = failing
+        .actor_tokens()
+        .revoke("act_1")
+        .send()
+        .await
+        .unwrap_err();
     assert!(
         matches!(&e, Error::Config(ConfigError::TokenProvider { message }) if message == "vault is sealed"),
         "{e:?}"
@@ -437,7 +453,12 @@ async fn a_failing_or_malformed_token_provider_sends_nothing() {
         .token_provider(|| Ok::<_, String>("pk_test_publishable_SECRET".to_string()))
         .build()
         .unwrap();
-    let e = malformed.actor_tokens().revoke("act_1").await.unwrap_err();
+    let e = malformed
+        .actor_tokens()
+        .revoke("act_1")
+        .send()
+        .await
+        .unwrap_err();
     assert!(
         matches!(&e, Error::Config(ConfigError::InvalidSecretKey { .. })),
         "{e:?}"
@@ -476,7 +497,7 @@ async fn an_async_token_provider_is_awaited_for_every_request() {
         .build()
         .unwrap();
     for _ in 0..3 {
-        clerk.actor_tokens().revoke("act_1").await.unwrap();
+        clerk.actor_tokens().revoke("act_1").send().await.unwrap();
     }
     assert_eq!(calls.load(Ordering::SeqCst), 3);
     for mock in mocks {
@@ -499,7 +520,12 @@ async fn a_failing_or_stuck_async_token_provider_sends_nothing() {
         .async_token_provider(|| async { Err::<String, _>("secret manager unreachable") })
         .build()
         .unwrap();
-    let e = failing.actor_tokens().revoke("act_1").await.unwrap_err();
+    let e = failing
+        .actor_tokens()
+        .revoke("act_1")
+        .send()
+        .await
+        .unwrap_err();
     assert!(
         matches!(&e, Error::Config(ConfigError::TokenProvider { message }) if message == "secret manager unreachable"),
         "{e:?}"
@@ -513,7 +539,12 @@ async fn a_failing_or_stuck_async_token_provider_sends_nothing() {
         .build()
         .unwrap();
     let started = std::time::Instant::now();
-    let e = stuck.actor_tokens().revoke("act_1").await.unwrap_err();
+    let e = stuck
+        .actor_tokens()
+        .revoke("act_1")
+        .send()
+        .await
+        .unwrap_err();
     assert!(e.is_timeout(), "{e:?}");
     assert!(
         started.elapsed() < Duration::from_secs(5),
@@ -565,6 +596,7 @@ async fn debug_output_never_shows_the_key_a_token_or_a_url() {
     let token = clerk
         .actor_tokens()
         .create("user_2abc", Actor::new("user_2admin"))
+        .send()
         .await
         .unwrap();
     assert_no_secret(&format!("{token:?}"));
@@ -573,7 +605,12 @@ async fn debug_output_never_shows_the_key_a_token_or_a_url() {
         token.token().unwrap(),
         token.url().unwrap()
     ));
-    let e = clerk.actor_tokens().revoke("act_1").await.unwrap_err();
+    let e = clerk
+        .actor_tokens()
+        .revoke("act_1")
+        .send()
+        .await
+        .unwrap_err();
     assert_no_secret(&format!("{e:?} {e}"));
     // The raw generated types redact too.
     assert_no_secret(&format!("{:?}", wire_token("act_1", "pending", true)));

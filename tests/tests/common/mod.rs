@@ -74,6 +74,7 @@ pub async fn revoke_once_err(base: &str) -> Error {
         .actor_tokens()
         .revoke("act_1")
         .retry_policy(RetryPolicy::never())
+        .send()
         .await
         .expect_err("an error answer")
 }
