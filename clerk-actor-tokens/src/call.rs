@@ -127,17 +127,18 @@ where
     audit.record_request(&span);
     // Read the clock for the span's duration only when a subscriber will see it.
     let started = (!span.is_disabled()).then(Instant::now);
-    // The loop's future is built in a statement of its own: a temporary of the statement that
-    // awaits would stay in this future's state beside the awaited one and double its size (and
-    // every move of it is a copy of that size, the caller's `.await` and `spawn` included).
+    // The instrumented future is built in a statement of its own: the loop's future, as a
+    // temporary of the statement that awaits, would stay in this future's state beside the
+    // instrumented one and double its size (every move of it is a copy of that size, the
+    // caller's `.await` and `spawn` included).
     let start = &start_request;
     let attempts = || {
         attempt_loop(op, policy, request_timeout, deadline_after, |limit| {
             attempt(shared, limit, start)
         })
     };
-    // The attempts run inside the span (so that the hooks' and reqwest's events nest under it)
-    // when a subscriber records it. A disabled span would be entered on every poll for nothing,
+    // The attempts run inside the span (so that a token provider's events, and hyper-util's
+    // connection events, nest under it) when a subscriber records it. A disabled span would be entered on every poll for nothing,
     // and the wrapper alone cost about 500 instructions per create+revoke pair (BENCHMARKS.md).
     let (result, attempts_made, last_seen) = if span.is_disabled() {
         attempts().await
