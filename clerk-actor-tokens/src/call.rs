@@ -58,8 +58,8 @@ type RawResult = Result<ResponseValue<wire::ActorToken>, raw::Error<wire::ClerkE
 pub(crate) struct AttemptLimit {
     /// The attempt, from 1.
     pub number: u32,
-    /// When it must end; `None` when no limit is representable (both limits are huge).
-    pub until: Option<Instant>,
+    /// When it must end (far ahead when both limits are too large for the clock).
+    pub until: Instant,
     /// Which limit `until` is.
     pub kind: TimeoutKind,
     /// That limit as configured, for the error.
@@ -69,6 +69,15 @@ pub(crate) struct AttemptLimit {
 /// Far enough ahead to be no limit: tokio's own choice for `sleep(Duration::MAX)` (30 years).
 const NO_LIMIT: Duration = Duration::from_secs(86_400 * 365 * 30);
 
+/// `now + after`, or [`NO_LIMIT`] ahead when that sum is past what the clock represents
+/// (`Duration::MAX` means no limit, not a panic).
+fn instant_after(now: Instant, after: Duration) -> Instant {
+    // The last fallback is unreachable on real clocks; it would only end the attempt early.
+    now.checked_add(after)
+        .or_else(|| now.checked_add(NO_LIMIT))
+        .unwrap_or(now)
+}
+
 impl AttemptLimit {
     /// `future`, stopped with `Err(Elapsed)` when the limit passes.
     ///
@@ -76,12 +85,7 @@ impl AttemptLimit {
     /// the future twice in its state (the argument and the running timeout), and the attempt's
     /// futures are the bulk of every call's size.
     pub(crate) fn run<F: Future>(&self, future: F) -> tokio::time::Timeout<F> {
-        let at = self.until.unwrap_or_else(|| {
-            let now = Instant::now();
-            // Unreachable on real clocks; if it happened, `now` would only end the attempt early.
-            now.checked_add(NO_LIMIT).unwrap_or(now)
-        });
-        tokio::time::timeout_at(at, future)
+        tokio::time::timeout_at(self.until, future)
     }
 
     /// The error of an attempt that ran out of time before any status arrived.
@@ -197,8 +201,8 @@ where
             return (Err(timeout), number, seen);
         }
         number = number.saturating_add(1);
-        let limit = match time_left {
-            Some(left) if left < request_timeout => AttemptLimit {
+        let limit = match (deadline, time_left) {
+            (Some(deadline), Some(left)) if left < request_timeout => AttemptLimit {
                 number,
                 until: deadline,
                 kind: TimeoutKind::Deadline,
@@ -206,7 +210,7 @@ where
             },
             _ => AttemptLimit {
                 number,
-                until: now.checked_add(request_timeout),
+                until: instant_after(now, request_timeout),
                 kind: TimeoutKind::Attempt,
                 after: request_timeout,
             },
