@@ -9,10 +9,11 @@ use std::num::NonZeroU64;
 use std::time::Duration;
 
 use crate::audit::Audit;
-use crate::call::{self, CallOptions, Operation};
+use crate::call::{self, CallOptions};
 use crate::config::Clerk;
 use crate::error::{Error, InputError};
 use crate::model::{Actor, ActorToken};
+use crate::operation::Operation;
 use crate::raw::request_defaults;
 use crate::raw::types as wire;
 use crate::retry::RetryPolicy;
@@ -26,6 +27,13 @@ pub const DEFAULT_EXPIRES_IN: Duration =
 pub const DEFAULT_SESSION_MAX_DURATION: Duration =
     Duration::from_secs(request_defaults::CREATE_ACTOR_TOKEN_SESSION_MAX_DURATION_IN_SECONDS);
 
+impl Clerk {
+    /// The actor-token operations.
+    pub fn actor_tokens(&self) -> ActorTokens<'_> {
+        ActorTokens { clerk: self }
+    }
+}
+
 /// The actor-token operations of a [`Clerk`] client; get it with [`Clerk::actor_tokens`].
 #[derive(Clone, Copy, Debug)]
 pub struct ActorTokens<'c> {
@@ -33,10 +41,6 @@ pub struct ActorTokens<'c> {
 }
 
 impl<'c> ActorTokens<'c> {
-    pub(crate) fn new(clerk: &'c Clerk) -> Self {
-        Self { clerk }
-    }
-
     /// Starts creating a token that lets `actor` sign in as `user_id`; finish with `.send().await`.
     pub fn create(&self, user_id: impl Into<String>, actor: Actor) -> CreateActorToken<'c> {
         CreateActorToken {
@@ -51,6 +55,12 @@ impl<'c> ActorTokens<'c> {
 
     /// Starts revoking a pending token; finish with `.send().await`. Tokens that were used or
     /// revoked already are refused by Clerk with a 400 ([`Error::is_bad_request`]).
+    ///
+    /// `actor_token_id` is the token's [`ActorToken::id`] (`act_` and letters and digits, as all
+    /// of Clerk's actor token ids). Anything else is refused before sending, with an
+    /// [`InputError::InvalidActorTokenId`] that does not show it: the usual mistake is passing the
+    /// token's `token` or `url`, which are credentials, and they then go nowhere, neither to
+    /// Clerk, nor into an error, a log or the audit trail.
     pub fn revoke(&self, actor_token_id: impl Into<String>) -> RevokeActorToken<'c> {
         RevokeActorToken {
             clerk: self.clerk,
@@ -141,27 +151,58 @@ impl<'c> CreateActorToken<'c> {
     /// Sends the request. The token's `url` is a credential: hand it only to the actor.
     pub async fn send(mut self) -> Result<ActorToken, Error> {
         let body = self.body()?;
-        let audit = Audit {
-            user_id: Some(&body.user_id),
-            actor_sub: Some(&body.actor.sub),
-            actor_token_id: None,
-            expires_in_seconds: Some(body.expires_in_seconds.get()),
-        };
-        let shared = &self.clerk.shared;
-        call::run(shared, Operation::Create, &self.options, audit, || {
-            shared.raw.create_actor_token(&body)
-        })
-        .await
+        match self.clerk.shared.driver.get() {
+            None => create(self.clerk, body, self.options).await,
+            Some(driver) => {
+                let clerk = self.clerk.clone();
+                let options = self.options;
+                driver
+                    .run(async move { create(&clerk, body, options).await })
+                    .await
+            }
+        }
     }
 }
 
+async fn create(
+    clerk: &Clerk,
+    body: wire::CreateActorTokenBody,
+    options: CallOptions,
+) -> Result<ActorToken, Error> {
+    let audit = Audit {
+        user_id: Some(&body.user_id),
+        actor_sub: Some(&body.actor.sub),
+        actor_token_id: None,
+        expires_in_seconds: Some(body.expires_in_seconds.get()),
+    };
+    let shared = &clerk.shared;
+    call::run(shared, Operation::Create, &options, audit, || {
+        shared.raw.create_actor_token(&body)
+    })
+    .await
+}
+
 /// A revoke request being put together. See [`ActorTokens::revoke`].
-#[derive(Debug)]
 #[must_use = "nothing is sent until `.send().await`"]
 pub struct RevokeActorToken<'c> {
     clerk: &'c Clerk,
     id: String,
     options: CallOptions,
+}
+
+impl std::fmt::Debug for RevokeActorToken<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The id as given is shown only when it is one: a refused value may be a credential.
+        let id = match check_actor_token_id(&self.id) {
+            Ok(()) => self.id.as_str(),
+            Err(_) => "[refused, not shown]",
+        };
+        f.debug_struct("RevokeActorToken")
+            .field("clerk", self.clerk)
+            .field("id", &id)
+            .field("options", &self.options)
+            .finish()
+    }
 }
 
 impl<'c> RevokeActorToken<'c> {
@@ -170,43 +211,50 @@ impl<'c> RevokeActorToken<'c> {
     /// Sends the request.
     pub async fn send(self) -> Result<ActorToken, Error> {
         check_actor_token_id(&self.id)?;
-        let audit = Audit {
-            actor_token_id: Some(&self.id),
-            ..Audit::default()
-        };
-        let shared = &self.clerk.shared;
-        call::run(shared, Operation::Revoke, &self.options, audit, || {
-            shared.raw.revoke_actor_token(&self.id)
-        })
-        .await
+        match self.clerk.shared.driver.get() {
+            None => revoke(self.clerk, &self.id, &self.options).await,
+            Some(driver) => {
+                let clerk = self.clerk.clone();
+                let (id, options) = (self.id, self.options);
+                driver
+                    .run(async move { revoke(&clerk, &id, &options).await })
+                    .await
+            }
+        }
     }
 }
 
-/// Refuses ids that would not stay one path segment. The generated code percent-encodes the id
-/// but leaves `.`, `..` and `\` alone, and the URL parser then normalises `..` away: an id of `..`
-/// would be sent to `/v1/revoke`.
-pub(crate) fn check_actor_token_id(id: &str) -> Result<(), InputError> {
-    // Clerk's ids (`act_` and base62) pass here without the per-character Unicode checks below.
-    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Ok(());
-    }
-    let reason = match id {
-        "" => Some("it is empty"),
-        "." | ".." => Some("it is a relative path segment"),
-        _ => id.chars().find_map(|c| match c {
-            '/' | '\\' => Some("it contains a path separator"),
-            c if c.is_whitespace() => Some("it contains whitespace"),
-            c if c.is_control() => Some("it contains a control character"),
-            _ => None,
-        }),
+async fn revoke(clerk: &Clerk, id: &str, options: &CallOptions) -> Result<ActorToken, Error> {
+    let audit = Audit {
+        actor_token_id: Some(id),
+        ..Audit::default()
     };
-    match reason {
-        Some(reason) => Err(InputError::InvalidActorTokenId {
-            id: id.to_string(),
-            reason,
-        }),
-        None => Ok(()),
-    }
+    let shared = &clerk.shared;
+    call::run(shared, Operation::Revoke, options, audit, || {
+        shared.raw.revoke_actor_token(id)
+    })
+    .await
+}
+
+/// The prefix of every actor token id of Clerk's.
+const ACTOR_TOKEN_ID_PREFIX: &str = "act_";
+
+/// Accepts what Clerk's actor token ids are: `act_` and one or more ASCII letters and digits
+/// (Clerk's ids are a type prefix, `_`, and a base62 string; so are the fake's). Nothing else is
+/// sent: such an id also stays one path segment whatever the URL parser does (`..` would be
+/// normalised away to `/v1/revoke`), needs no percent-encoding, and is never a ticket or a url
+/// given by mistake (a ticket has no `act_` prefix, a url has `:` and `/`), so the audit trail,
+/// which records the id, never holds a credential.
+pub(crate) fn check_actor_token_id(id: &str) -> Result<(), InputError> {
+    let reason = match id.strip_prefix(ACTOR_TOKEN_ID_PREFIX) {
+        _ if id.is_empty() => "it is empty",
+        None if id.contains("://") => "it is a URL (the sign-in url is not the id)",
+        None => "it does not start with act_",
+        Some("") => "there is nothing after act_",
+        Some(rest) if rest.bytes().all(|b| b.is_ascii_alphanumeric()) => return Ok(()),
+        Some(_) => "after act_ it holds characters other than ASCII letters and digits",
+    };
+    Err(InputError::InvalidActorTokenId { reason })
 }
 
 #[cfg(test)]
@@ -214,24 +262,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn path_escaping_ids_are_refused() {
+    fn only_clerks_id_format_is_accepted() {
         for bad in [
             "",
             ".",
             "..",
             "a/b",
-            "..\\x",
-            "act 1",
-            "act\n",
-            "act\u{7f}",
+            "act_..",
+            "act_a/b",
+            "act_..\\x",
+            "act_ 1",
+            "act_1\n",
+            "act_\u{7f}",
+            "act_",
+            "act_é",
+            "act_a.b",
+            "act_%2e%2e",
             "\t",
+            "2bR8mYcQk1ZzV0eyJhbGciOi",
+            "https://accounts.example.dev/v1/tickets/accept?ticket=abc",
+            "ACT_1",
         ] {
-            assert!(
-                check_actor_token_id(bad).is_err(),
-                "{bad:?} should be refused"
-            );
+            let err = check_actor_token_id(bad).expect_err(bad);
+            if bad.len() > 4 {
+                assert!(
+                    !format!("{err} {err:?}").contains(bad),
+                    "{bad:?} shown: {err}"
+                );
+            }
         }
-        for good in ["act_2abc", "act_...x", "a.b", "%2e%2e"] {
+        for good in ["act_2abc", "act_1", "act_2x9QbD7aL0mN3pR5sT8vW1yZ4"] {
             assert!(check_actor_token_id(good).is_ok(), "{good:?} should pass");
         }
     }

@@ -8,9 +8,9 @@
 use tracing::Span;
 use tracing::field::display;
 
-use crate::call::Operation;
 use crate::error::Error;
 use crate::model::ActorToken;
+use crate::operation::Operation;
 
 /// The `tracing` target of the SDK's audit events: one per call that reached the point of sending,
 /// `INFO` for a created or revoked token and for a refusal, `WARN` for a create whose outcome is

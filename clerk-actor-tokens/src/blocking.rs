@@ -1,8 +1,16 @@
 //! A blocking client for scripts, CLIs and synchronous services (feature `blocking`).
 //!
-//! It is the async [`crate::Clerk`] driven by a runtime of its own, so it has the same builder,
-//! errors, retries, time limits and secret handling. Each call blocks the calling thread until the
-//! call ends; the client can be cloned and shared between threads.
+//! It is the async [`crate::Clerk`] driven by a runtime of its own, on a thread of its own (as
+//! `reqwest::blocking` does), so it has the same builder, errors, retries, time limits and secret
+//! handling. Each call blocks the calling thread until the call ends; the client can be cloned
+//! and shared between threads.
+//!
+//! The async client underneath ([`Clerk::as_async`], and the one given to [`Clerk::from_async`]
+//! with all its clones) shares the blocking client's connection pool. So that no connection of
+//! that pool depends on a runtime that may not be running, every call of any of them runs on the
+//! blocking client's thread, wherever it is made: a connection opened by a blocking call serves a
+//! later call from the application's runtime at once, and the reverse. Calls through
+//! [`crate::Clerk::raw_client`] are the exception: they run where they are awaited.
 //!
 //! Inside an async runtime a blocking call would stall the runtime's thread (and tokio refuses to
 //! start a runtime there with a panic), so every call first checks for one and returns
@@ -34,17 +42,19 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::{ConfigError, Error};
+use crate::config::ClerkBuilder;
+use crate::driver::Driver;
+use crate::error::Error;
 use crate::model::{Actor, ActorToken};
 use crate::retry::RetryPolicy;
-use crate::{ClerkBuilder, Secret};
+use crate::secret::Secret;
 
 /// A configured blocking client; see the [module docs](self). Cheap to clone; share one per
 /// process.
 #[derive(Clone)]
 pub struct Clerk {
     inner: crate::Clerk,
-    runtime: Arc<Runtime>,
+    driver: Arc<Driver>,
 }
 
 impl fmt::Debug for Clerk {
@@ -89,17 +99,21 @@ impl Clerk {
         ClerkBuilder::new()
     }
 
-    /// Wraps an async client, sharing its configuration and connection pool settings.
+    /// Wraps an async client, sharing its configuration and connection pool. From then on every
+    /// call of that client and of its clones runs on the blocking client's runtime thread (see
+    /// the [module docs](self)); wrapping it twice shares that runtime.
     pub fn from_async(clerk: crate::Clerk) -> Result<Self, Error> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| {
-                ConfigError::HttpClient(format!("cannot start the blocking client's runtime: {e}"))
-            })?;
+        let driver = match clerk.shared.driver.get() {
+            Some(driver) => driver.clone(),
+            None => {
+                let driver = Arc::new(Driver::new()?);
+                // Another thread may have wrapped a clone meanwhile: use whichever was first.
+                clerk.shared.driver.get_or_init(|| driver).clone()
+            }
+        };
         Ok(Self {
             inner: clerk,
-            runtime: Arc::new(Runtime(Some(runtime))),
+            driver,
         })
     }
 
@@ -113,7 +127,9 @@ impl Clerk {
         self.inner.base_url()
     }
 
-    /// The async client underneath, for code that has both worlds.
+    /// The async client underneath, for code that has both worlds. It shares this client's
+    /// connection pool, and its calls run on this client's runtime thread wherever they are
+    /// awaited (see the [module docs](self)).
     pub fn as_async(&self) -> &crate::Clerk {
         &self.inner
     }
@@ -122,28 +138,23 @@ impl Clerk {
         if tokio::runtime::Handle::try_current().is_ok() {
             return Err(Error::BlockingInAsyncContext);
         }
-        match &self.runtime.0 {
-            Some(runtime) => runtime.block_on(call),
-            // Only `Drop` takes the runtime out, and nothing can call through a dropped client.
-            None => Err(Error::BlockingInAsyncContext),
-        }
+        self.driver.block_on(call)
     }
 }
 
-/// The runtime the blocking client drives its calls with. A tokio runtime dropped inside an
-/// async context panics; the last clone of a client may well be dropped there (moved into a
-/// task), so then the runtime is shut down in the background instead.
-struct Runtime(Option<tokio::runtime::Runtime>);
-
-impl Drop for Runtime {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.0.take() {
-            if tokio::runtime::Handle::try_current().is_ok() {
-                runtime.shutdown_background();
-            } else {
-                drop(runtime);
-            }
-        }
+impl ClerkBuilder {
+    /// Checks everything and builds a [`Clerk`] (feature `blocking`): the same settings, driven
+    /// by a runtime of its own. No request is sent.
+    ///
+    /// ```
+    /// let clerk = clerk_actor_tokens::Clerk::builder()
+    ///     .secret_key("sk_test_example")
+    ///     .build_blocking()?;
+    /// assert_eq!(clerk.base_url(), "https://api.clerk.com/v1");
+    /// # Ok::<(), clerk_actor_tokens::Error>(())
+    /// ```
+    pub fn build_blocking(self) -> Result<Clerk, Error> {
+        Clerk::from_async(self.build()?)
     }
 }
 

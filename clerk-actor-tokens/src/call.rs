@@ -1,5 +1,5 @@
 //! One call: the attempt loop around the retry decision (`decision.rs`), each attempt's time
-//! limit, the mapping of the generated client's errors onto [`Error`], and the tracing span.
+//! limit, and the tracing span. What an attempt's answer means is `response.rs`'s.
 //!
 //! Every byte of an attempt is read inside its limit: the generated future (which reads a success
 //! body), then the body of an error answer and its mapping, all run until one instant, the earlier
@@ -17,31 +17,13 @@ use tracing::Instrument;
 use crate::audit::Audit;
 use crate::config::Shared;
 use crate::decision::{self, Decision, Facts, Outcome, Stop};
-use crate::error::{
-    AmbiguousOutcome, ApiError, ClerkError, ConfigError, Error, ErrorBody, TimeoutKind,
-};
+use crate::error::{AmbiguousOutcome, Error, TimeoutKind, TimeoutPhase};
+use crate::hooks::{ATTEMPT, AttemptRecord};
 use crate::model::ActorToken;
+use crate::operation::Operation;
 use crate::raw::{self, types as wire};
+use crate::response::{self, LimitInfo};
 use crate::retry::RetryPolicy;
-use crate::transport::{ATTEMPT, AttemptRecord};
-
-/// The two operations and what each may safely retry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Operation {
-    /// Not idempotent: a retry after the request was sent could mint a second credential.
-    Create,
-    /// Converges: revoking twice leaves the token revoked (the second answer is a 400).
-    Revoke,
-}
-
-impl Operation {
-    pub(crate) fn id(self) -> &'static str {
-        match self {
-            Operation::Create => "CreateActorToken",
-            Operation::Revoke => "RevokeActorToken",
-        }
-    }
-}
 
 /// Per-call overrides of the client's settings.
 #[derive(Clone, Debug, Default)]
@@ -88,10 +70,21 @@ impl AttemptLimit {
         tokio::time::timeout_at(self.until, future)
     }
 
-    /// The error of an attempt that ran out of time before any status arrived.
+    /// What the attempt's errors need to know of its limit.
+    fn info(&self) -> LimitInfo {
+        LimitInfo {
+            number: self.number,
+            kind: self.kind,
+            after: self.after,
+        }
+    }
+
+    /// The error of a simulated attempt that ran out of time after its request was sent.
+    #[cfg(test)]
     pub(crate) fn timeout(&self) -> Error {
         Error::Timeout {
             kind: self.kind,
+            phase: TimeoutPhase::Response,
             after: self.after,
             attempts: self.number,
         }
@@ -189,16 +182,22 @@ where
     let deadline = now.checked_add(deadline_after);
     let mut waited = Duration::ZERO;
     let mut number: u32 = 0;
+    // The error that made the loop wait, returned if the wait ends with no time left.
+    let mut last: Option<Error> = None;
     loop {
         let time_left = deadline.map(|d| d.saturating_duration_since(now));
         if time_left == Some(Duration::ZERO) {
-            // Nothing is sent without time to send it; no request of this attempt can be lost.
-            let timeout = Error::Timeout {
+            // Nothing is sent without time to send it. A wait that was shorter than the time left
+            // can still end past the deadline (timers round up to the millisecond): the caller
+            // then gets the error that prompted the wait (the 429, with its Retry-After), not a
+            // timeout that says less.
+            let error = last.take().unwrap_or(Error::Timeout {
                 kind: TimeoutKind::Deadline,
+                phase: TimeoutPhase::NotStarted,
                 after: deadline_after,
                 attempts: number,
-            };
-            return (Err(timeout), number, seen);
+            });
+            return (Err(error), number, seen);
         }
         number = number.saturating_add(1);
         let limit = match (deadline, time_left) {
@@ -217,6 +216,7 @@ where
         };
         let (result, attempt_saw) = attempt(limit).await;
         seen = attempt_saw;
+
         let error = match result {
             Ok(value) => return (Ok(value), number, seen),
             Err(e) => e,
@@ -235,6 +235,7 @@ where
                 tokio::time::sleep(wait).await;
                 waited = waited.saturating_add(wait);
                 now = Instant::now();
+                last = Some(error);
             }
             Decision::Stop(Stop::Ambiguous) => {
                 let ambiguous = Error::AmbiguousOutcome(AmbiguousOutcome {
@@ -293,197 +294,21 @@ where
         Some(Ok(value)) => Ok(ActorToken::from(value.into_inner())),
         // An error answer's body is read under the same limit (the same instant), in a future of
         // its own so that the success path does not carry its state.
-        Some(Err(e)) => match limit.run(map_error(e, &seen, limit.number, shared)).await {
-            Ok(error) => Err(error),
-            Err(_) => Err(timed_out(&seen, &limit)),
-        },
-        None => Err(timed_out(&seen, &limit)),
+        Some(Err(e)) => {
+            let mapping = response::map_error(e, &seen, limit.number, body_limit(shared));
+            match limit.run(mapping).await {
+                Ok(error) => Err(error),
+                Err(_) => Err(response::timed_out(&seen, &limit.info())),
+            }
+        }
+        None => Err(response::timed_out(&seen, &limit.info())),
     };
     (result, seen)
 }
 
-/// The error of an attempt whose limit ran out.
-fn timed_out(seen: &AttemptRecord, limit: &AttemptLimit) -> Error {
-    match seen.status() {
-        // The status and headers of an error answer arrived, its body did not: the status
-        // decides (a 429 is still a 429, and a create refused with it did not happen).
-        Some(status) if !status.is_success() => api_error(
-            status,
-            None,
-            seen.trace_id().map(str::to_string),
-            seen,
-            limit.number,
-            ErrorBody::Incomplete {
-                content_type: seen.content_type().map(str::to_string),
-            },
-        ),
-        _ => limit.timeout(),
-    }
-}
-
-/// Maps the generated client's error onto the crate's, without quoting success bodies. Runs
-/// under the attempt's limit: reading an error answer's body can take as long as the server
-/// makes it.
-async fn map_error(
-    error: raw::Error<wire::ClerkErrors>,
-    seen: &AttemptRecord,
-    attempts: u32,
-    shared: &Shared,
-) -> Error {
-    let status = seen.status();
-    match error {
-        raw::Error::ErrorResponse(value) => {
-            let status = value.status();
-            let header_trace = crate::transport::trace_id(value.headers());
-            let body = value.into_inner();
-            api_error(
-                status,
-                Some(body),
-                header_trace,
-                seen,
-                attempts,
-                ErrorBody::Clerk,
-            )
-        }
-        raw::Error::UnexpectedResponse(response) => {
-            let status = response.status();
-            let header_trace = crate::transport::trace_id(response.headers());
-            match response.bytes().await {
-                Ok(bytes) if status.is_success() => Error::InvalidResponse {
-                    status: status.as_u16(),
-                    reason: format!(
-                        "status {status} is not a documented success ({} bytes)",
-                        bytes.len()
-                    ),
-                    trace_id: header_trace,
-                },
-                Ok(bytes) => {
-                    let body = serde_json::from_slice::<wire::ClerkErrors>(&bytes).ok();
-                    let kind = match body {
-                        Some(_) => ErrorBody::Clerk,
-                        None => ErrorBody::NotClerk {
-                            content_type: seen.content_type().map(str::to_string),
-                        },
-                    };
-                    api_error(status, body, header_trace, seen, attempts, kind)
-                }
-                Err(e) => body_error(e, Some(status), seen, attempts, shared),
-            }
-        }
-        raw::Error::InvalidResponsePayload(_bytes, e) => match status {
-            Some(s) if !s.is_success() => api_error(
-                s,
-                None,
-                seen.trace_id().map(str::to_string),
-                seen,
-                attempts,
-                ErrorBody::NotClerk {
-                    content_type: seen.content_type().map(str::to_string),
-                },
-            ),
-            _ => Error::InvalidResponse {
-                status: status.map_or(0, |s| s.as_u16()),
-                // Only the category and position: serde's message can quote the body.
-                reason: format!(
-                    "{} at line {} column {}",
-                    match e.classify() {
-                        serde_json::error::Category::Io => "I/O error",
-                        serde_json::error::Category::Syntax => "not JSON",
-                        serde_json::error::Category::Data => "JSON of the wrong shape",
-                        serde_json::error::Category::Eof => "truncated JSON",
-                    },
-                    e.line(),
-                    e.column()
-                ),
-                trace_id: seen.trace_id().map(str::to_string),
-            },
-        },
-        raw::Error::ResponseBodyError(e) => body_error(e, status, seen, attempts, shared),
-        raw::Error::CommunicationError(e) | raw::Error::InvalidUpgrade(e) => {
-            transport_error(e, attempts)
-        }
-        raw::Error::Custom(message) => match seen.hook_error().cloned() {
-            Some(config) => Error::Config(config),
-            None => Error::Config(ConfigError::TokenProvider { message }),
-        },
-        raw::Error::InvalidRequest(message) => Error::Config(ConfigError::HttpClient(message)),
-    }
-}
-
-fn api_error(
-    status: http::StatusCode,
-    body: Option<wire::ClerkErrors>,
-    header_trace: Option<String>,
-    seen: &AttemptRecord,
-    attempts: u32,
-    kind: ErrorBody,
-) -> Error {
-    let (errors, meta, body_trace) = match body {
-        Some(b) => (
-            b.errors.into_iter().map(ClerkError::from).collect(),
-            b.meta,
-            b.clerk_trace_id,
-        ),
-        None => (Vec::new(), Default::default(), None),
-    };
-    Error::from(ApiError {
-        status,
-        errors,
-        meta,
-        trace_id: body_trace.or(header_trace),
-        retry_after: seen.retry_after(),
-        attempts,
-        body: kind,
-    })
-}
-
-fn transport_error(e: reqwest::Error, attempts: u32) -> Error {
-    if e.is_connect() {
-        Error::Connect {
-            attempts,
-            source: e,
-        }
-    } else {
-        Error::Transport {
-            attempts,
-            source: e,
-        }
-    }
-}
-
-/// A body that could not be read: over the size cap, or the connection broke. When the status
-/// of an error answer had arrived, it still decides.
-fn body_error(
-    e: reqwest::Error,
-    status: Option<http::StatusCode>,
-    seen: &AttemptRecord,
-    attempts: u32,
-    shared: &Shared,
-) -> Error {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-    while let Some(s) = source {
-        if s.is::<http_body_util::LengthLimitError>() {
-            use progenitor_client::ClientInfo;
-            return Error::BodyTooLarge {
-                status: status.map_or(0, |s| s.as_u16()),
-                limit: shared.raw.inner().max_response_bytes,
-            };
-        }
-        source = s.source();
-    }
-    match status {
-        Some(status) if !status.is_success() => api_error(
-            status,
-            None,
-            seen.trace_id().map(str::to_string),
-            seen,
-            attempts,
-            ErrorBody::Incomplete {
-                content_type: seen.content_type().map(str::to_string),
-            },
-        ),
-        _ => transport_error(e, attempts),
-    }
+fn body_limit(shared: &Shared) -> usize {
+    use progenitor_client::ClientInfo;
+    shared.raw.inner().max_response_bytes
 }
 
 #[cfg(test)]
@@ -494,6 +319,7 @@ mod tests {
 
     use super::*;
     use crate::decision::Verdict;
+    use crate::error::{ApiError, ErrorBody};
 
     /// What a scripted server does with one request: how long it takes, and how it ends.
     #[derive(Clone, Copy, Debug)]
@@ -539,7 +365,7 @@ mod tests {
                 source: reqwest_error(),
             },
             Outcome::UnusableSuccess => Error::InvalidResponse {
-                status: 200,
+                status: Some(http::StatusCode::OK),
                 reason: "truncated JSON".into(),
                 trace_id: None,
             },
@@ -632,6 +458,41 @@ mod tests {
             Just(Duration::MAX),
             (1u64..5_000).prop_map(Duration::from_millis),
         ]
+    }
+
+    /// A `Retry-After` a hair under the time left: the wait is taken, the timer rounds it up to
+    /// the millisecond and it ends at the deadline. The caller gets the 429 (with its
+    /// `Retry-After`), not a timeout.
+    #[test]
+    fn a_wait_that_ends_at_the_deadline_returns_the_error_that_prompted_it() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("runtime");
+        let retry_after = Duration::from_micros(999_500);
+        let (result, attempts, ()) = runtime.block_on(attempt_loop(
+            Operation::Create,
+            &RetryPolicy::default(),
+            Duration::from_secs(30),
+            Duration::from_secs(1),
+            |limit| async move {
+                let rate_limited = Error::from(ApiError {
+                    status: http::StatusCode::TOO_MANY_REQUESTS,
+                    errors: Vec::new(),
+                    meta: Default::default(),
+                    trace_id: None,
+                    retry_after: Some(retry_after),
+                    attempts: limit.number,
+                    body: ErrorBody::Clerk,
+                });
+                (Err::<(), _>(rate_limited), ())
+            },
+        ));
+        let e = result.unwrap_err();
+        assert!(e.is_rate_limited(), "{e:?}");
+        assert_eq!(e.retry_after(), Some(retry_after));
+        assert_eq!(attempts, 1);
     }
 
     proptest! {

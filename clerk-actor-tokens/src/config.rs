@@ -4,17 +4,18 @@
 use std::fmt;
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use http::HeaderValue;
 use reqwest::Url;
 
+use crate::driver::Driver;
 use crate::error::{ConfigError, Error};
+use crate::hooks::{Credentials, HookState, Provider};
+use crate::raw;
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
-use crate::transport::{Credentials, Provider, Transport};
-use crate::{ActorTokens, raw};
 
 /// Environment variable holding the secret key.
 pub const SECRET_KEY_ENV: &str = "CLERK_SECRET_KEY";
@@ -101,6 +102,10 @@ pub(crate) struct Shared {
     pub(crate) base_url: String,
     pub(crate) retry: RetryPolicy,
     pub(crate) timeouts: Timeouts,
+    /// Set once a blocking client wraps this one: from then on every call of every clone runs on
+    /// the blocking client's runtime, which alone drives the connections of the shared pool (a
+    /// connection opened in a runtime that is not running would stall any call that reuses it).
+    pub(crate) driver: OnceLock<Arc<Driver>>,
 }
 
 /// A configured Clerk Backend API client for actor tokens. Cheap to clone; share one per process.
@@ -139,7 +144,7 @@ impl fmt::Debug for Clerk {
     }
 }
 
-fn raw_transport(client: &raw::Client) -> &Transport {
+fn raw_transport(client: &raw::Client) -> &HookState {
     use progenitor_client::ClientInfo;
     client.inner()
 }
@@ -160,14 +165,10 @@ impl Clerk {
         ClerkBuilder::new()
     }
 
-    /// The actor-token operations.
-    pub fn actor_tokens(&self) -> ActorTokens<'_> {
-        ActorTokens::new(self)
-    }
-
     /// The generated client underneath, with the same hooks (credentials, headers, body cap) but
-    /// without the facade's input checks, retries, time limits and error mapping. An escape hatch
-    /// for tools that need the exact wire types; see [`crate::raw`].
+    /// without the facade's input checks, retries, time limits and error mapping (and, for a
+    /// client wrapped by the blocking one, not on its runtime). An escape hatch for tools that
+    /// need the exact wire types; see [`crate::raw`].
     pub fn raw_client(&self) -> &raw::Client {
         &self.shared.raw
     }
@@ -368,6 +369,19 @@ impl ClerkBuilder {
 
     /// Use this HTTP client (its own TLS, proxy and timeout settings apply; the connect timeout
     /// of this builder does not). Start from [`crate::http_client_builder`]: it has redirects off.
+    ///
+    /// What such a client changes, and what the SDK does about it:
+    /// - **Retries**: reqwest's own retry policy (`ClientBuilder::retry`) cannot resend a request
+    ///   of the SDK: its bodies are streamed, which reqwest does not replay, so a create is never
+    ///   sent twice underneath the SDK's rules. Leave retries to [`Self::retry_policy`].
+    /// - **Time limits**: the client's own `timeout`, `read_timeout` and `connect_timeout` end a
+    ///   request with reqwest's error, reported as [`Error::Connect`] when the request had not
+    ///   been handed to a connection, else as [`Error::Transport`] (and for a create as
+    ///   [`Error::AmbiguousOutcome`]); `is_timeout()` is false for them, and the attempt does not
+    ///   say which phase ran out. Keep them longer than the SDK's limits (or unset) and use
+    ///   [`Self::request_timeout`] and [`Self::deadline`], which say precisely what happened.
+    /// - **Redirects**: a client that follows them would replay the key to another host; Clerk's
+    ///   API never redirects, so keep them off.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -436,7 +450,7 @@ impl ClerkBuilder {
         let header = |name: &'static str, value: &str| {
             HeaderValue::from_str(value).map_err(|_| ConfigError::InvalidHeader { name })
         };
-        let transport = Transport {
+        let transport = HookState {
             credentials,
             api_version: header("Clerk-API-Version", &self.api_version)?,
             user_agent: header("User-Agent", &self.user_agent)?,
@@ -444,7 +458,7 @@ impl ClerkBuilder {
         };
         let http = match self.http_client {
             Some(client) => client,
-            None => crate::tls::default_http_client(self.timeouts.connect)?,
+            None => crate::http_client::default_http_client(self.timeouts.connect)?,
         };
         Ok(Clerk {
             shared: Arc::new(Shared {
@@ -452,35 +466,22 @@ impl ClerkBuilder {
                 base_url,
                 retry: self.retry,
                 timeouts: self.timeouts,
+                driver: OnceLock::new(),
             }),
         })
     }
 }
 
-#[cfg(feature = "blocking")]
-impl ClerkBuilder {
-    /// Checks everything and builds a [`crate::blocking::Clerk`] (feature `blocking`): the same
-    /// settings, driven by a runtime of its own. No request is sent.
-    ///
-    /// ```
-    /// let clerk = clerk_actor_tokens::Clerk::builder()
-    ///     .secret_key("sk_test_example")
-    ///     .build_blocking()?;
-    /// assert_eq!(clerk.base_url(), "https://api.clerk.com/v1");
-    /// # Ok::<(), clerk_actor_tokens::Error>(())
-    /// ```
-    pub fn build_blocking(self) -> Result<crate::blocking::Clerk, Error> {
-        crate::blocking::Clerk::from_async(self.build()?)
-    }
-}
-
 /// Applies Clerk's convention: an origin gets `/v1` appended; a URL already ending in `/v1` is kept.
 fn base_url(input: &str, allow_insecure_http: bool) -> Result<String, ConfigError> {
+    let url = Url::parse(input.trim()).map_err(|e| ConfigError::InvalidBaseUrl {
+        url: None,
+        reason: e.to_string(),
+    })?;
     let invalid = |reason: &str| ConfigError::InvalidBaseUrl {
-        url: input.to_string(),
+        url: Some(shown(&url)),
         reason: reason.to_string(),
     };
-    let url = Url::parse(input.trim()).map_err(|e| invalid(&e.to_string()))?;
     match url.scheme() {
         "https" => {}
         "http" => {
@@ -506,6 +507,16 @@ fn base_url(input: &str, allow_insecure_http: bool) -> Result<String, ConfigErro
         out.push_str(API_VERSION_PATH);
     }
     Ok(out)
+}
+
+/// The URL as an error may show it: without userinfo, query and fragment, where credentials go.
+fn shown(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -598,7 +609,39 @@ mod tests {
         use progenitor_client::ClientInfo;
         assert_eq!(
             CLERK_API_VERSION,
-            <raw::Client as ClientInfo<Transport>>::api_version()
+            <raw::Client as ClientInfo<HookState>>::api_version()
         );
+    }
+
+    #[test]
+    fn a_refused_url_is_shown_without_its_credentials() {
+        for (input, shown) in [
+            (
+                "https://u:hunter2@api.clerk.com",
+                Some("https://api.clerk.com/"),
+            ),
+            (
+                "https://api.clerk.com/v1?ticket=hunter2",
+                Some("https://api.clerk.com/v1"),
+            ),
+            (
+                "https://api.clerk.com/#hunter2",
+                Some("https://api.clerk.com/"),
+            ),
+            (
+                "ftp://hunter2:x@api.clerk.com/",
+                Some("ftp://api.clerk.com/"),
+            ),
+            ("hunter2", None),
+            ("sk_test_hunter2", None),
+        ] {
+            let err = base_url(input, false).unwrap_err();
+            match &err {
+                ConfigError::InvalidBaseUrl { url, .. } => assert_eq!(url.as_deref(), shown),
+                other => panic!("{other:?}"),
+            }
+            let text = format!("{err} {err:?}");
+            assert!(!text.contains("hunter2"), "{input:?}: {text}");
+        }
     }
 }

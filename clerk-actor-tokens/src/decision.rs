@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 
-use crate::call::Operation;
 use crate::error::Error;
+use crate::operation::Operation;
 use crate::retry::RetryPolicy;
 
 /// What an attempt came to, as far as retrying is concerned.
@@ -35,12 +35,14 @@ impl Outcome {
         match error {
             Error::Connect { .. } => Outcome::NotSent,
             Error::Api(e) => Outcome::Status(e.status.as_u16()),
+            // Only a request handed to a connection can have reached Clerk.
+            Error::Timeout { phase, .. } if !phase.may_have_been_sent() => Outcome::NotSent,
             Error::Timeout { .. } | Error::Transport { .. } => Outcome::Lost,
-            Error::BodyTooLarge { status, .. } => match http::StatusCode::from_u16(*status) {
-                Ok(s) if s.is_success() => Outcome::UnusableSuccess,
-                Ok(_) => Outcome::Status(*status),
+            Error::BodyTooLarge { status, .. } => match status {
+                Some(s) if s.is_success() => Outcome::UnusableSuccess,
+                Some(s) => Outcome::Status(s.as_u16()),
                 // No status line was read at all.
-                Err(_) => Outcome::Lost,
+                None => Outcome::Lost,
             },
             Error::InvalidResponse { .. } => Outcome::UnusableSuccess,
             Error::AmbiguousOutcome(a) => Outcome::of(&a.cause),
@@ -74,6 +76,38 @@ pub(crate) fn verdict(op: Operation, outcome: Outcome) -> Verdict {
         (Operation::Create, Outcome::Status(500..=599)) => Verdict::Ambiguous,
         (Operation::Create, Outcome::Lost | Outcome::UnusableSuccess) => Verdict::Ambiguous,
         (_, Outcome::Status(_) | Outcome::UnusableSuccess | Outcome::Refused) => Verdict::Final,
+    }
+}
+
+impl Error {
+    /// Whether the SDK's retry rules would send the request again after this failure, had the
+    /// policy's attempts, budget and deadline allowed: nothing sent (no connection, a time limit
+    /// that ran out before the request was handed to a connection), a 429, and for a revoke a
+    /// 500/502/503/504 or a lost answer. An [`Error::AmbiguousOutcome`] is never retryable (a
+    /// create sent again could mint a second token), nor is any definite answer or local refusal.
+    /// Asks the same rule the retry loop follows.
+    ///
+    /// The operation is not part of the error; it does not need to be: a create's failures that
+    /// only a revoke would retry (a 5xx, a lost answer) come back as an
+    /// [`Error::AmbiguousOutcome`], so every other error gets the same verdict under both
+    /// operations' rules.
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")] {
+    /// use clerk_actor_tokens::Error;
+    ///
+    /// assert!(Error::rate_limited(None).is_retryable());
+    /// assert!(!Error::ambiguous_create().is_retryable());
+    /// assert!(!Error::not_found("act_1").is_retryable());
+    /// # }
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        let op = if self.is_ambiguous() {
+            Operation::Create
+        } else {
+            Operation::Revoke
+        };
+        verdict(op, Outcome::of(self)) == Verdict::Retryable
     }
 }
 
@@ -144,6 +178,7 @@ pub(crate) fn decide(facts: &Facts, policy: &RetryPolicy, jitter: f64) -> Decisi
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::error::TimeoutPhase;
 
     const SEC: Duration = Duration::from_secs(1);
 
@@ -312,6 +347,116 @@ pub(crate) mod tests {
         }
     }
 
+    /// The README's retry table (section "Retries") is this decision table: each row names the
+    /// outcomes it covers, and its two cells say what the rules do for a create and a revoke.
+    /// A row the test does not know, a missing row, or a cell that disagrees fails it.
+    #[test]
+    fn the_readme_retry_table_is_the_decision_table() {
+        use Outcome::*;
+        let rows: &[(&str, &[Outcome])] = &[
+            ("connection refused / failed before sending", &[NotSent]),
+            (
+                "a time limit that runs out before the request was handed to a connection (token provider, DNS, connect, TLS, pool wait)",
+                &[NotSent],
+            ),
+            ("429 Too Many Requests", &[Status(429)]),
+            (
+                "500, 502, 503, 504",
+                &[Status(500), Status(502), Status(503), Status(504)],
+            ),
+            (
+                "any other 5xx (501, 505 to 599)",
+                &[Status(501), Status(505), Status(599)],
+            ),
+            (
+                "a time limit that runs out after the request was handed to a connection, a reset after sending",
+                &[Lost],
+            ),
+            (
+                "2xx with an unreadable or oversized body",
+                &[UnusableSuccess],
+            ),
+            (
+                "400, 401, 402, 403, 404, 422, and any other status",
+                &[
+                    Status(400),
+                    Status(401),
+                    Status(402),
+                    Status(403),
+                    Status(404),
+                    Status(422),
+                    Status(302),
+                ],
+            ),
+            ("refused before sending (configuration, input)", &[Refused]),
+        ];
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split("\n## Retries\n")
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .expect("README has a Retries section");
+        let table: Vec<Vec<&str>> = section
+            .lines()
+            .skip_while(|l| !l.starts_with("| Failure |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
+            .collect();
+        let cell = |text: &str| -> Option<Verdict> {
+            if text.starts_with("retried") {
+                Some(Verdict::Retryable)
+            } else if text.contains("`AmbiguousOutcome`") {
+                Some(Verdict::Ambiguous)
+            } else if text == "error" {
+                Some(Verdict::Final)
+            } else {
+                None
+            }
+        };
+        let mut covered = 0;
+        for row in &table {
+            let [failure, create, revoke] = row[..] else {
+                panic!("a row of three cells: {row:?}");
+            };
+            if failure.starts_with("an error status whose body") {
+                // As its status: the hostile-server tests prove it over real sockets.
+                assert_eq!(
+                    (create, revoke),
+                    ("as its status (above)", "as its status (above)")
+                );
+                continue;
+            }
+            let outcomes = rows
+                .iter()
+                .find(|(label, _)| *label == failure)
+                .unwrap_or_else(|| panic!("a README row this test does not know: {failure:?}"))
+                .1;
+            covered += 1;
+            for &outcome in outcomes {
+                for (op, text) in [(Operation::Create, create), (Operation::Revoke, revoke)] {
+                    assert_eq!(
+                        cell(text),
+                        Some(verdict(op, outcome)),
+                        "README row {failure:?}, {op:?} says {text:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            covered,
+            rows.len(),
+            "every known row is in the README: {table:?}"
+        );
+        // And the rows cover every outcome of the decision table.
+        for (outcome, _, _) in TABLE {
+            assert!(
+                rows.iter().any(|(_, os)| os.contains(outcome)),
+                "{outcome:?} has no README row"
+            );
+        }
+    }
+
     #[test]
     fn jitter_picks_the_wait_within_the_ceiling_and_is_clamped() {
         let facts = Facts {
@@ -348,20 +493,32 @@ pub(crate) mod tests {
                 body: crate::error::ErrorBody::Clerk,
             })
         };
-        let timeout = || Error::Timeout {
+        let timeout_in = |phase| Error::Timeout {
             kind: crate::error::TimeoutKind::Attempt,
+            phase,
             after: SEC,
             attempts: 1,
         };
+        let timeout = || timeout_in(TimeoutPhase::Response);
+        for unsent in [
+            TimeoutPhase::NotStarted,
+            TimeoutPhase::TokenProvider,
+            TimeoutPhase::Connect,
+        ] {
+            assert_eq!(Outcome::of(&timeout_in(unsent)), Outcome::NotSent);
+        }
         assert_eq!(Outcome::of(&api(429)), Outcome::Status(429));
         assert_eq!(Outcome::of(&api(503)), Outcome::Status(503));
         assert_eq!(Outcome::of(&timeout()), Outcome::Lost);
-        let too_large = |status| Error::BodyTooLarge { status, limit: 1 };
-        assert_eq!(Outcome::of(&too_large(200)), Outcome::UnusableSuccess);
-        assert_eq!(Outcome::of(&too_large(503)), Outcome::Status(503));
-        assert_eq!(Outcome::of(&too_large(0)), Outcome::Lost);
+        let too_large = |status: Option<u16>| Error::BodyTooLarge {
+            status: status.map(|s| http::StatusCode::from_u16(s).unwrap()),
+            limit: 1,
+        };
+        assert_eq!(Outcome::of(&too_large(Some(200))), Outcome::UnusableSuccess);
+        assert_eq!(Outcome::of(&too_large(Some(503))), Outcome::Status(503));
+        assert_eq!(Outcome::of(&too_large(None)), Outcome::Lost);
         let invalid = Error::InvalidResponse {
-            status: 200,
+            status: Some(http::StatusCode::OK),
             reason: String::new(),
             trace_id: None,
         };

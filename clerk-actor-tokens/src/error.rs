@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::raw::types as wire;
+use crate::codes::{
+    CANNOT_REVOKE_CODE, FORM_RESOURCE_NOT_FOUND_CODE, QUOTA_EXCEEDED_CODE, RESOURCE_NOT_FOUND_CODE,
+};
 
 /// Everything that can go wrong, from configuration to Clerk's answer.
 #[derive(Debug, thiserror::Error)]
@@ -31,11 +33,15 @@ pub enum Error {
     #[error(transparent)]
     AmbiguousOutcome(#[from] AmbiguousOutcome),
 
-    /// A time limit ran out.
-    #[error("{what} timed out after {after:?} ({attempts} attempt{s})", what = kind.describe(), s = plural(*attempts))]
+    /// A time limit ran out. [`TimeoutPhase`] says where the attempt was: only a timeout in
+    /// [`TimeoutPhase::Response`] can have reached Clerk (and for a create comes back wrapped in
+    /// [`Error::AmbiguousOutcome`]).
+    #[error("{what} timed out after {after:?} {where_} ({attempts} attempt{s})", what = kind.describe(), where_ = phase.describe(), s = plural(*attempts))]
     Timeout {
         /// Which limit.
         kind: TimeoutKind,
+        /// What the attempt was doing when the limit ran out.
+        phase: TimeoutPhase,
         /// The limit that ran out.
         after: Duration,
         /// Requests sent, counting the one that timed out.
@@ -62,21 +68,23 @@ pub enum Error {
         source: reqwest::Error,
     },
 
-    /// The response body was larger than the configured limit and was not read further.
-    #[error("response body of HTTP {status} exceeds the limit of {limit} bytes")]
+    /// The body of a success answer was larger than the configured limit and was not read
+    /// further. (An error answer over the limit is an [`Error::Api`] with its status,
+    /// `Retry-After` and trace id, and [`ErrorBody::TooLarge`].)
+    #[error("response body of HTTP {} exceeds the limit of {limit} bytes", status_text(*status))]
     BodyTooLarge {
-        /// HTTP status of the response.
-        status: u16,
+        /// HTTP status of the response, when its head was read.
+        status: Option<http::StatusCode>,
         /// The limit (see `ClerkBuilder::max_response_bytes`).
         limit: usize,
     },
 
     /// A success status came with a body that is not an actor token. The body is not quoted: it
     /// could hold a token.
-    #[error("HTTP {status} response is not a valid actor token: {reason}{}", trace_suffix(trace_id.as_deref()))]
+    #[error("HTTP {} response is not a valid actor token: {reason}{}", status_text(*status), trace_suffix(trace_id.as_deref()))]
     InvalidResponse {
-        /// HTTP status of the response.
-        status: u16,
+        /// HTTP status of the response, when its head was read.
+        status: Option<http::StatusCode>,
         /// Where decoding failed (category, line and column), without the body's content.
         reason: String,
         /// Clerk's trace id, when sent.
@@ -122,10 +130,12 @@ pub enum ConfigError {
         var: &'static str,
     },
     /// The base URL cannot be used.
-    #[error("invalid API URL {url:?}: {reason}")]
+    #[error("invalid API URL {}: {reason}", url.as_deref().map_or_else(|| "(not shown: it is not a URL)".to_string(), |u| format!("{u:?}")))]
     InvalidBaseUrl {
-        /// The URL as given.
-        url: String,
+        /// The URL without its userinfo, query and fragment (which can hold credentials); `None`
+        /// when the input is not a URL at all, since it is then not shown (it could be a key or
+        /// a ticket given in the wrong place).
+        url: Option<String>,
         /// What is wrong with it.
         reason: String,
     },
@@ -158,11 +168,13 @@ pub enum ConfigError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InputError {
-    /// The actor token id cannot be put in a URL path safely.
-    #[error("invalid actor token id {id:?}: {reason}")]
+    /// The value given as an actor token id is not one: Clerk's ids are `act_` followed by
+    /// letters and digits. The value is not shown (nor sent, nor recorded): a mistaken one is
+    /// often the token's `token` or `url`, which are credentials.
+    #[error(
+        "invalid actor token id (not shown, it could be a credential): {reason}; pass the id of the actor token (ActorToken::id: act_ and letters and digits)"
+    )]
     InvalidActorTokenId {
-        /// The id as given.
-        id: String,
         /// Why it was refused.
         reason: &'static str,
     },
@@ -203,17 +215,6 @@ pub struct ClerkError {
     pub meta: Map<String, Value>,
 }
 
-impl From<wire::ClerkError> for ClerkError {
-    fn from(e: wire::ClerkError) -> Self {
-        Self {
-            code: e.code,
-            message: e.message,
-            long_message: e.long_message,
-            meta: e.meta,
-        }
-    }
-}
-
 /// How the body of an error response looked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -228,6 +229,15 @@ pub enum ErrorBody {
     /// The body did not arrive whole: the time limit ran out, or the connection broke, while it
     /// was read. The status and the headers (trace id, `Retry-After`) had arrived and still count.
     Incomplete {
+        /// The `Content-Type` header, when sent.
+        content_type: Option<String>,
+    },
+    /// The body was larger than the response size cap (`ClerkBuilder::max_response_bytes`) and
+    /// was not read further (a proxy's HTML error page, say). The status and the headers (trace
+    /// id, `Retry-After`) still count.
+    TooLarge {
+        /// The cap that was exceeded, in bytes.
+        limit: usize,
         /// The `Content-Type` header, when sent.
         content_type: Option<String>,
     },
@@ -279,6 +289,17 @@ impl fmt::Display for ApiError {
             (ErrorBody::Incomplete { content_type }, _) => write!(
                 f,
                 ": the body did not arrive whole (content type {})",
+                content_type.as_deref().unwrap_or("not given")
+            )?,
+            (
+                ErrorBody::TooLarge {
+                    limit,
+                    content_type,
+                },
+                _,
+            ) => write!(
+                f,
+                ": the body exceeds the limit of {limit} bytes and was not read (content type {})",
                 content_type.as_deref().unwrap_or("not given")
             )?,
         }
@@ -351,6 +372,41 @@ impl TimeoutKind {
     }
 }
 
+/// What the attempt was doing when its time limit ran out: whether the request can have reached
+/// Clerk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutPhase {
+    /// No attempt could start: the call's deadline had passed. Nothing was sent.
+    NotStarted,
+    /// The async token provider was still fetching the key. Nothing was sent.
+    TokenProvider,
+    /// Getting a connection: DNS, TCP and TLS, or waiting for a pooled connection. The request
+    /// was never handed to a connection, so nothing was sent.
+    Connect,
+    /// The request had been handed to a connection (it may have reached Clerk, and Clerk may have
+    /// acted on it) and the answer, or its body, had not arrived whole.
+    Response,
+}
+
+impl TimeoutPhase {
+    /// Whether a request of this attempt may have reached Clerk.
+    pub fn may_have_been_sent(self) -> bool {
+        matches!(self, TimeoutPhase::Response)
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            TimeoutPhase::NotStarted => "before an attempt could start; nothing was sent",
+            TimeoutPhase::TokenProvider => "while the token provider ran; nothing was sent",
+            TimeoutPhase::Connect => {
+                "while getting a connection (DNS, connect, TLS or a pooled connection); nothing was sent"
+            }
+            TimeoutPhase::Response => "after the request was sent, before the whole answer arrived",
+        }
+    }
+}
+
 /// `used` and `limit` of an exhausted impersonation quota.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Quota {
@@ -359,42 +415,6 @@ pub struct Quota {
     /// The monthly limit.
     pub limit: Option<u64>,
 }
-
-/// Clerk's error code for a used-up monthly impersonation quota (HTTP 422, with `used` and
-/// `limit` in the error's `meta`). Source: Clerk's error catalogue (clerk/clerk-docs
-/// `docs/errors/backend-api.mdx`, `ImpersonationLimitExceeded`).
-pub const QUOTA_EXCEEDED_CODE: &str = "impersonation_limit_exceeded";
-
-/// Clerk's error code for revoking an actor token that is no longer pending (HTTP 400, message
-/// "cannot revoke"). Source: clerk/clerk-docs `data/api_errors.json` and
-/// `docs/errors/actor-tokens.mdx` (`ActorTokenCannotBeRevoked`); the `_code` suffix is part of it.
-pub const CANNOT_REVOKE_CODE: &str = "actor_token_cannot_be_revoked_code";
-
-/// Clerk's error code for an id that matches nothing (HTTP 404): an unknown actor token on revoke,
-/// an unknown `user_id` on create. Source: Clerk's Backend API reference for actor tokens.
-pub const RESOURCE_NOT_FOUND_CODE: &str = "resource_not_found";
-
-/// Clerk's error code for a form parameter that names a missing resource (HTTP 422, with
-/// `meta.param_name`); Clerk's server code answers an unknown `user_id` on create with it, where
-/// its API reference documents a 404 [`RESOURCE_NOT_FOUND_CODE`].
-pub const FORM_RESOURCE_NOT_FOUND_CODE: &str = "form_resource_not_found";
-
-/// Clerk's error code for a plan that lacks a feature (HTTP 402, `meta.unsupported_features`).
-/// Source: Clerk's error catalogue (`UnsupportedSubscriptionPlanFeatures`). Clerk does not document
-/// the body of the 402 that creating an actor token can answer; see [`Error::is_plan_required`].
-pub const UNSUPPORTED_PLAN_FEATURES_CODE: &str = "unsupported_subscription_plan_features";
-
-/// Clerk's error code for a rate-limited request (HTTP 429, with `Retry-After` in seconds).
-/// Source: clerk/clerk-docs `docs/errors/rate-limits.mdx` (`TooManyRequests`).
-pub const TOO_MANY_REQUESTS_CODE: &str = "too_many_requests";
-
-/// Clerk's error code for a required parameter that is missing (HTTP 422, message "is missing",
-/// `meta.param_name`). Source: Clerk's Backend API reference for actor tokens.
-pub const FORM_PARAM_MISSING_CODE: &str = "form_param_missing";
-
-/// Clerk's error code for a parameter with an invalid value (HTTP 422, message "is invalid",
-/// `meta.param_name`). Source: Clerk's Backend API reference for actor tokens.
-pub const FORM_PARAM_VALUE_INVALID_CODE: &str = "form_param_value_invalid";
 
 impl Error {
     /// The API error, also when it is the cause of an ambiguous outcome.
@@ -409,9 +429,7 @@ impl Error {
     /// The HTTP status, when a response came back.
     pub fn status(&self) -> Option<http::StatusCode> {
         match self {
-            Error::BodyTooLarge { status, .. } | Error::InvalidResponse { status, .. } => {
-                http::StatusCode::from_u16(*status).ok()
-            }
+            Error::BodyTooLarge { status, .. } | Error::InvalidResponse { status, .. } => *status,
             _ => self.api_error().map(|e| e.status),
         }
     }
@@ -448,17 +466,17 @@ impl Error {
         }
     }
 
+    // Every helper below reads the answer through `api_error`, so all of them look through an
+    // `AmbiguousOutcome` to the answer that made it ambiguous, as `code()` and `status()` do.
     fn has_status(&self, status: u16) -> bool {
-        matches!(self, Error::Api(e) if e.status.as_u16() == status)
+        self.api_error()
+            .is_some_and(|e| e.status.as_u16() == status)
     }
 
     /// Clerk's error with this code, when the answer carries one (any of its `errors`, not only
-    /// the first).
+    /// the first), also when it is the cause of an ambiguous outcome.
     pub fn clerk_error(&self, code: &str) -> Option<&ClerkError> {
-        match self {
-            Error::Api(e) => e.errors.iter().find(|c| c.code == code),
-            _ => None,
-        }
+        self.api_error()?.errors.iter().find(|c| c.code == code)
     }
 
     /// Whether Clerk's answer carries an error with this code, e.g. [`CANNOT_REVOKE_CODE`].
@@ -500,7 +518,7 @@ impl Error {
 
     /// 402 on create: the instance's plan does not include impersonation. Only the status is
     /// checked: Clerk's spec lists the 402 without documenting its body (its catalogue's 402 code
-    /// for a missing plan feature is [`UNSUPPORTED_PLAN_FEATURES_CODE`]).
+    /// for a missing plan feature is [`crate::UNSUPPORTED_PLAN_FEATURES_CODE`]).
     pub fn is_plan_required(&self) -> bool {
         self.has_status(402)
     }
@@ -531,7 +549,7 @@ impl Error {
         })
     }
 
-    /// 429: too many requests (Clerk's code is [`TOO_MANY_REQUESTS_CODE`]; only the status is
+    /// 429: too many requests (Clerk's code is [`crate::TOO_MANY_REQUESTS_CODE`]; only the status is
     /// checked, since a proxy in front of Clerk can rate-limit too). [`Error::retry_after`] says
     /// how long the server asked to wait.
     pub fn is_rate_limited(&self) -> bool {
@@ -560,40 +578,14 @@ impl Error {
         matches!(self, Error::Timeout { .. })
             || matches!(self, Error::AmbiguousOutcome(a) if a.cause.is_timeout())
     }
-
-    /// Whether the SDK's retry rules would send the request again after this failure, had the
-    /// policy's attempts, budget and deadline allowed: no connection, a 429, and for a revoke a
-    /// 500/502/503/504 or a lost answer. An [`AmbiguousOutcome`] is never retryable (a create sent
-    /// again could mint a second token), nor is any definite answer or local refusal. Asks the
-    /// same rule the retry loop follows.
-    ///
-    /// The operation is not part of the error; it does not need to be: a create's failures that
-    /// only a revoke would retry (a 5xx, a lost answer) come back as an [`AmbiguousOutcome`], so
-    /// every other error gets the same verdict under both operations' rules.
-    ///
-    /// ```
-    /// # #[cfg(feature = "test-util")] {
-    /// use clerk_actor_tokens::Error;
-    ///
-    /// assert!(Error::rate_limited(None).is_retryable());
-    /// assert!(!Error::ambiguous_create().is_retryable());
-    /// assert!(!Error::not_found("act_1").is_retryable());
-    /// # }
-    /// ```
-    pub fn is_retryable(&self) -> bool {
-        use crate::call::Operation;
-        use crate::decision::{Outcome, Verdict, verdict};
-        let op = if self.is_ambiguous() {
-            Operation::Create
-        } else {
-            Operation::Revoke
-        };
-        verdict(op, Outcome::of(self)) == Verdict::Retryable
-    }
 }
 
 fn plural(n: u32) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+fn status_text(status: Option<http::StatusCode>) -> String {
+    status.map_or_else(|| "(no status)".to_string(), |s| s.to_string())
 }
 
 fn trace_suffix(trace_id: Option<&str>) -> String {
@@ -605,6 +597,9 @@ fn trace_suffix(trace_id: Option<&str>) -> String {
 #[cfg(test)]
 mod helper_tests {
     use super::*;
+    use crate::codes::{
+        FORM_PARAM_MISSING_CODE, TOO_MANY_REQUESTS_CODE, UNSUPPORTED_PLAN_FEATURES_CODE,
+    };
 
     fn api(status: u16, code: &str, long_message: &str, meta: Value) -> Error {
         let meta = match meta {
@@ -679,5 +674,32 @@ mod helper_tests {
         assert_eq!(e.code(), Some(FORM_PARAM_MISSING_CODE));
         assert!(api(402, UNSUPPORTED_PLAN_FEATURES_CODE, "", Value::Null).is_plan_required());
         assert!(api(429, TOO_MANY_REQUESTS_CODE, "", Value::Null).is_rate_limited());
+    }
+
+    #[test]
+    fn every_helper_looks_through_an_ambiguous_outcome() {
+        let ambiguous = |cause: Error| {
+            Error::AmbiguousOutcome(AmbiguousOutcome {
+                attempts: 1,
+                cause: Box::new(cause),
+            })
+        };
+        let e = ambiguous(api(
+            503,
+            "service_unavailable",
+            "try later",
+            serde_json::json!({"x": 1}),
+        ));
+        assert_eq!(e.status(), Some(http::StatusCode::SERVICE_UNAVAILABLE));
+        assert_eq!(e.code(), Some("service_unavailable"));
+        assert!(e.has_code("service_unavailable"));
+        assert_eq!(
+            e.clerk_error("service_unavailable")
+                .map(|c| c.long_message.as_str()),
+            Some("try later")
+        );
+        // Status helpers follow the same rule.
+        let e = ambiguous(api(429, TOO_MANY_REQUESTS_CODE, "", Value::Null));
+        assert!(e.is_rate_limited() && e.has_code(TOO_MANY_REQUESTS_CODE));
     }
 }

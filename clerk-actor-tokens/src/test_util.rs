@@ -31,10 +31,12 @@ use std::time::Duration;
 use http::StatusCode;
 use serde_json::{Map, Value};
 
-use crate::error::{
-    AmbiguousOutcome, ApiError, CANNOT_REVOKE_CODE, ClerkError, Error, ErrorBody,
-    QUOTA_EXCEEDED_CODE, RESOURCE_NOT_FOUND_CODE, TOO_MANY_REQUESTS_CODE, TimeoutKind,
+use crate::codes::{
+    CANNOT_REVOKE_CODE, QUOTA_EXCEEDED_CODE, RESOURCE_NOT_FOUND_CODE, TOO_MANY_REQUESTS_CODE,
     UNSUPPORTED_PLAN_FEATURES_CODE,
+};
+use crate::error::{
+    AmbiguousOutcome, ApiError, ClerkError, Error, ErrorBody, TimeoutKind, TimeoutPhase,
 };
 
 impl ClerkError {
@@ -219,7 +221,8 @@ impl Error {
     }
 
     /// The per-request limit (`TimeoutKind::Attempt`) or the whole call's deadline ran out after
-    /// `after`, on the first attempt: [`Error::is_timeout`].
+    /// `after`, on the first attempt, after its request was sent ([`TimeoutPhase::Response`]; a
+    /// create's comes back wrapped in an ambiguous outcome): [`Error::is_timeout`].
     ///
     /// ```
     /// use std::time::Duration;
@@ -230,6 +233,7 @@ impl Error {
     pub fn timeout(kind: TimeoutKind, after: Duration) -> Self {
         Error::Timeout {
             kind,
+            phase: TimeoutPhase::Response,
             after,
             attempts: 1,
         }
@@ -262,7 +266,7 @@ mod tests {
         let timeout = Error::timeout(TimeoutKind::Attempt, Duration::from_millis(1500));
         assert!(matches!(
             timeout,
-            Error::Timeout { kind: TimeoutKind::Attempt, after, attempts: 1 }
+            Error::Timeout { kind: TimeoutKind::Attempt, after, attempts: 1, .. }
                 if after == Duration::from_millis(1500)
         ));
         assert!(!Error::not_found("act_1").is_bad_request());

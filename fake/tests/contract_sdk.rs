@@ -129,11 +129,22 @@ async fn a_pending_token_is_revoked_once_and_its_url_stops_working() {
 async fn unknown_ids_are_not_found() {
     let fake = FakeClerk::start().await.unwrap();
     let clerk = fake.client().unwrap();
-    for id in ["act_doesnotexist", "act_000000000000000000000000", "user_1"] {
+    for id in ["act_doesnotexist", "act_000000000000000000000000"] {
         let err = clerk.actor_tokens().revoke(id).send().await.unwrap_err();
         assert!(err.is_not_found(), "{id}: {err}");
         assert_eq!(err.code(), Some("resource_not_found"));
     }
+    // What is not an actor token id at all is refused by the SDK before sending.
+    let err = clerk
+        .actor_tokens()
+        .revoke("user_1")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, clerk_actor_tokens::Error::InvalidInput(_)),
+        "{err}"
+    );
     // An id of another fake instance is unknown here too.
     let other = FakeClerk::start().await.unwrap();
     let foreign = other

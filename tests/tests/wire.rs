@@ -311,7 +311,13 @@ async fn a_success_with_a_foreign_body_is_a_typed_error_without_the_body() {
         .await
         .unwrap_err();
     assert!(
-        matches!(e, Error::InvalidResponse { status: 200, .. }),
+        matches!(
+            e,
+            Error::InvalidResponse {
+                status: Some(clerk_actor_tokens::StatusCode::OK),
+                ..
+            }
+        ),
         "{e:?}"
     );
     assert_no_secret(&e.to_string());

@@ -1,19 +1,21 @@
 //! What happens to every request on its way out and every response on its way in, implemented as
 //! progenitor's `ClientHooks` on the generated client (hooks, not a fork of generated code):
-//! credentials, Clerk's headers, the response size cap, and a per-attempt record that the retry
-//! loop reads (status, trace id, `Retry-After`).
+//! credentials, Clerk's headers, the response size cap, and a per-attempt record that the call
+//! reads (status, trace id, `Retry-After`, and how far the request got).
 
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, TimeoutPhase};
 use crate::raw;
 use crate::retry::MAX_RETRY_AFTER;
 use crate::secret::Secret;
@@ -83,23 +85,24 @@ pub(crate) fn bearer(key: &Secret, origin: &str) -> Result<HeaderValue, ConfigEr
     Ok(value)
 }
 
-/// The state the generated `Client` carries for the hooks (progenitor's "inner type").
+/// The state the generated `Client` carries for its hooks (progenitor's "inner type"): what they
+/// add to every request and the response size cap.
 #[derive(Clone)]
-pub struct Transport {
+pub struct HookState {
     pub(crate) credentials: Credentials,
     pub(crate) api_version: HeaderValue,
     pub(crate) user_agent: HeaderValue,
     pub(crate) max_response_bytes: usize,
 }
 
-impl fmt::Debug for Transport {
+impl fmt::Debug for HookState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let credentials = match self.credentials {
             Credentials::Static(_) => "secret key [redacted]",
             Credentials::Provider(Provider::Sync(_)) => "token provider",
             Credentials::Provider(Provider::Async(_)) => "async token provider",
         };
-        f.debug_struct("Transport")
+        f.debug_struct("HookState")
             .field("credentials", &credentials)
             .field("api_version", &self.api_version)
             .field("user_agent", &self.user_agent)
@@ -118,7 +121,23 @@ impl fmt::Debug for Transport {
 #[derive(Debug, Default)]
 pub(crate) struct AttemptRecord {
     status: Option<http::StatusCode>,
+    phase: Phase,
+    /// Set by the request's body once the connection took the request (see [`HandOverSignal`]).
+    handed_over: Option<Arc<AtomicBool>>,
     detail: Option<Box<AttemptDetail>>,
+}
+
+/// How far an attempt got on this side of the connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Phase {
+    /// The generated code has not reached the hooks.
+    #[default]
+    NotStarted,
+    /// The async token provider is fetching the key.
+    TokenProvider,
+    /// The request went to reqwest: DNS, connect, TLS, a pooled connection, and then (once the
+    /// hand-over signal is set) the answer.
+    Sending,
 }
 
 /// The rarely present part of an [`AttemptRecord`].
@@ -157,8 +176,74 @@ impl AttemptRecord {
         self.detail.as_ref()?.hook_error.as_ref()
     }
 
+    /// Whether a connection took the request: from then on it may have reached the server.
+    pub(crate) fn handed_over(&self) -> bool {
+        self.handed_over
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::Acquire))
+    }
+
+    /// Where an attempt that ran out of time before any status arrived was.
+    pub(crate) fn timeout_phase(&self) -> TimeoutPhase {
+        if self.handed_over() {
+            return TimeoutPhase::Response;
+        }
+        match self.phase {
+            Phase::NotStarted => TimeoutPhase::NotStarted,
+            Phase::TokenProvider => TimeoutPhase::TokenProvider,
+            Phase::Sending => TimeoutPhase::Connect,
+        }
+    }
+
     fn detail(&mut self) -> &mut AttemptDetail {
         self.detail.get_or_insert_with(Box::default)
+    }
+}
+
+/// The request body, wrapped so that it says when a connection took the request.
+///
+/// hyper asks a request body `is_end_stream()` at the moment its connection takes the request
+/// from the queue, right before it writes the head (HTTP/1: `Dispatcher::poll_write`; HTTP/2: the
+/// stream is opened with `end_of_stream = body.is_end_stream()`), and polls it only after that.
+/// So until this flag is set, no byte of the request can have been written: a time limit that
+/// runs out before is not an ambiguous outcome. A request still waiting in a queue, for a
+/// connection that is being set up or for a pooled one, has not set it. A false "set" can only
+/// make an outcome ambiguous that was not, never the reverse.
+///
+/// The body also stops being replayable (reqwest can only clone a buffered body), so a retry
+/// policy of a custom `reqwest::Client` cannot send a create a second time underneath the SDK's
+/// own rules.
+struct HandOverSignal {
+    body: reqwest::Body,
+    handed_over: Arc<AtomicBool>,
+}
+
+impl HandOverSignal {
+    fn signal(&self) {
+        self.handed_over.store(true, Ordering::Release);
+    }
+}
+
+impl http_body::Body for HandOverSignal {
+    type Data = bytes::Bytes;
+    type Error = reqwest::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        this.signal();
+        Pin::new(&mut this.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.signal();
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
     }
 }
 
@@ -205,13 +290,19 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
     )
 }
 
-impl ClientHooks<Transport> for raw::Client {
+impl ClientHooks<HookState> for raw::Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
         _info: &OperationInfo,
     ) -> Result<(), raw::Error<E>> {
         let transport = self.inner();
+        if matches!(
+            transport.credentials,
+            Credentials::Provider(Provider::Async(_))
+        ) {
+            with_record(|r| r.phase = Phase::TokenProvider);
+        }
         let authorization = match transport.credentials.authorization().await {
             Ok(value) => value,
             Err(e) => {
@@ -239,9 +330,22 @@ impl ClientHooks<Transport> for raw::Client {
     // carry a copy of it (a few hundred bytes moved once more per request).
     fn exec(
         &self,
-        request: reqwest::Request,
+        mut request: reqwest::Request,
         _info: &OperationInfo,
     ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
+        let handed_over = Arc::new(AtomicBool::new(false));
+        let body = request
+            .body_mut()
+            .take()
+            .unwrap_or_else(|| reqwest::Body::from(bytes::Bytes::new()));
+        *request.body_mut() = Some(reqwest::Body::wrap(HandOverSignal {
+            body,
+            handed_over: handed_over.clone(),
+        }));
+        with_record(|r| {
+            r.phase = Phase::Sending;
+            r.handed_over = Some(handed_over);
+        });
         let sending = self.client().execute(request);
         let limit = self.inner().max_response_bytes;
         async move {
