@@ -214,7 +214,14 @@ impl fmt::Debug for ClerkBuilder {
         f.debug_struct("ClerkBuilder")
             .field("secret_key", &self.key.as_ref().map(|(k, _)| k))
             .field("token_provider", &self.provider.is_some())
-            .field("api_url", &self.api_url)
+            // As an error would show it: a URL given with a key or ticket in it must not print.
+            .field(
+                "api_url",
+                &self.api_url.as_deref().map(|u| match Url::parse(u.trim()) {
+                    Ok(url) => shown(&url),
+                    Err(_) => "[not a URL, not shown]".to_string(),
+                }),
+            )
             .field("api_version", &self.api_version)
             .field("user_agent", &self.user_agent)
             .field("http_client", &self.http_client.is_some())
