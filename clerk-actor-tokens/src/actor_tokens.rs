@@ -151,16 +151,15 @@ impl<'c> CreateActorToken<'c> {
     /// Sends the request. The token's `url` is a credential: hand it only to the actor.
     pub async fn send(mut self) -> Result<ActorToken, Error> {
         let body = self.body()?;
-        match self.clerk.shared.driver.get() {
-            None => create(self.clerk, body, self.options).await,
-            Some(driver) => {
-                let clerk = self.clerk.clone();
-                let options = self.options;
-                driver
-                    .run(async move { create(&clerk, body, options).await })
-                    .await
-            }
+        #[cfg(feature = "blocking")]
+        if let Some(driver) = self.clerk.shared.driver.get() {
+            let clerk = self.clerk.clone();
+            let options = self.options;
+            return driver
+                .run(async move { create(&clerk, body, options).await })
+                .await;
         }
+        create(self.clerk, body, self.options).await
     }
 }
 
@@ -211,16 +210,15 @@ impl<'c> RevokeActorToken<'c> {
     /// Sends the request.
     pub async fn send(self) -> Result<ActorToken, Error> {
         check_actor_token_id(&self.id)?;
-        match self.clerk.shared.driver.get() {
-            None => revoke(self.clerk, &self.id, &self.options).await,
-            Some(driver) => {
-                let clerk = self.clerk.clone();
-                let (id, options) = (self.id, self.options);
-                driver
-                    .run(async move { revoke(&clerk, &id, &options).await })
-                    .await
-            }
+        #[cfg(feature = "blocking")]
+        if let Some(driver) = self.clerk.shared.driver.get() {
+            let clerk = self.clerk.clone();
+            let (id, options) = (self.id, self.options);
+            return driver
+                .run(async move { revoke(&clerk, &id, &options).await })
+                .await;
         }
+        revoke(self.clerk, &self.id, &self.options).await
     }
 }
 

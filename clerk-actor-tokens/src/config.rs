@@ -4,12 +4,15 @@
 use std::fmt;
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+#[cfg(feature = "blocking")]
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use http::HeaderValue;
 use reqwest::Url;
 
+#[cfg(feature = "blocking")]
 use crate::driver::Driver;
 use crate::error::{ConfigError, Error};
 use crate::hooks::{Credentials, HookState, Provider};
@@ -105,6 +108,7 @@ pub(crate) struct Shared {
     /// Set once a blocking client wraps this one: from then on every call of every clone runs on
     /// the blocking client's runtime, which alone drives the connections of the shared pool (a
     /// connection opened in a runtime that is not running would stall any call that reuses it).
+    #[cfg(feature = "blocking")]
     pub(crate) driver: OnceLock<Arc<Driver>>,
 }
 
@@ -473,6 +477,7 @@ impl ClerkBuilder {
                 base_url,
                 retry: self.retry,
                 timeouts: self.timeouts,
+                #[cfg(feature = "blocking")]
                 driver: OnceLock::new(),
             }),
         })

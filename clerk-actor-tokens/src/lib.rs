@@ -51,6 +51,7 @@ mod http_client;
 mod response;
 // The client, its configuration and the runtime of a blocking client:
 mod config;
+#[cfg(feature = "blocking")]
 mod driver;
 // One call (the attempt loop, its audit trail) and the operations' builders:
 mod actor_tokens;

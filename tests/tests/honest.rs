@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use clerk_actor_tokens::{Actor, Clerk, Error, ErrorBody, RetryPolicy, TimeoutPhase};
 use clerk_actor_tokens_fake::FakeClerk;
-use common::captured::Captured;
+use common::captured::{Captured, capture_this_thread};
 use common::scripted::{Scripted, Step, head};
 use common::*;
 use tokio::net::{TcpListener, TcpStream};
@@ -31,19 +31,6 @@ fn phase(e: &Error) -> Option<TimeoutPhase> {
     }
 }
 
-/// Records the INFO events of this thread (the audit events among them) into `captured`.
-fn audit_of(captured: &Captured) -> tracing::subscriber::DefaultGuard {
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .with_writer({
-            let captured = captured.clone();
-            move || captured.clone()
-        })
-        .finish();
-    tracing::subscriber::set_default(subscriber)
-}
-
 #[tokio::test]
 async fn a_create_whose_token_provider_never_answers_is_not_ambiguous() {
     let server = Scripted::start(vec![head("500 Internal Server Error", &[])]).await;
@@ -56,7 +43,7 @@ async fn a_create_whose_token_provider_never_answers_is_not_ambiguous() {
         .unwrap();
     let captured = Captured::default();
     let e = {
-        let _audit = audit_of(&captured);
+        let _audit = capture_this_thread(&captured);
         create(&clerk).await
     };
     assert!(!e.is_ambiguous(), "{e:?}");
@@ -122,6 +109,37 @@ async fn a_create_that_times_out_while_connecting_is_not_ambiguous() {
         .await
         .unwrap_err();
     assert!(!e.is_ambiguous() && e.is_timeout(), "{e:?}");
+}
+
+/// A DNS resolver that never answers (a resolver stuck on an unreachable name server).
+struct NeverResolves;
+
+impl clerk_actor_tokens::reqwest::dns::Resolve for NeverResolves {
+    fn resolve(
+        &self,
+        _name: clerk_actor_tokens::reqwest::dns::Name,
+    ) -> clerk_actor_tokens::reqwest::dns::Resolving {
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test]
+async fn a_create_that_times_out_while_resolving_the_host_is_not_ambiguous() {
+    let http = clerk_actor_tokens::http_client_builder()
+        .dns_resolver(NeverResolves)
+        .build()
+        .unwrap();
+    let clerk = Clerk::builder()
+        .secret_key(KEY)
+        .api_url("http://localhost:9")
+        .http_client(http)
+        .request_timeout(Duration::from_millis(200))
+        .retry_policy(RetryPolicy::never())
+        .build()
+        .unwrap();
+    let e = create(&clerk).await;
+    assert!(!e.is_ambiguous(), "{e:?}");
+    assert_eq!(phase(&e), Some(TimeoutPhase::Connect), "{e:?}");
 }
 
 #[tokio::test]
