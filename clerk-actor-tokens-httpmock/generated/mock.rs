@@ -85,7 +85,10 @@ pub mod operations {
         }
         pub fn actor_token_id(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/v1/actor_tokens/{}/revoke$", value.to_string()),
+                    &format!(
+                        "^/v1/actor_tokens/{}/revoke$", regex::escape(&
+                        progenitor_client::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))

@@ -133,3 +133,36 @@ async fn into_inner_reaches_answers_the_spec_does_not_document() {
     assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(7)));
     limited.assert_async().await;
 }
+
+/// A path parameter is matched as a literal, in the form the generated client sends it
+/// (percent-encoded by the same function): regex characters neither panic nor match other ids.
+#[tokio::test]
+async fn a_path_parameter_matches_itself_as_sent_and_nothing_else() {
+    let server = MockServer::start_async().await;
+    let ids = ["act(1", "act.1", "act 1/x?y"];
+    let mocks: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            server.revoke_actor_token(|when, then| {
+                when.actor_token_id(id);
+                then.ok(&wire_token(id, "revoked"));
+            })
+        })
+        .collect();
+    let http = clerk_actor_tokens::reqwest::Client::new();
+    let revoke = |path_id: String| {
+        let url = server.url(format!("/v1/actor_tokens/{path_id}/revoke"));
+        let http = http.clone();
+        async move { http.post(url).send().await.unwrap().status().as_u16() }
+    };
+    for (id, mock) in ids.iter().zip(&mocks) {
+        assert_eq!(revoke(progenitor_client::encode_path(id)).await, 200, "{id}");
+        assert_eq!(mock.calls_async().await, 1, "{id}");
+    }
+    // `.` is not "any character", and an id that only decodes to one is not it.
+    assert_eq!(revoke("actX1".into()).await, 404);
+    assert_eq!(revoke("act%2E1".into()).await, 404);
+    for mock in &mocks {
+        assert_eq!(mock.calls_async().await, 1);
+    }
+}
