@@ -156,7 +156,11 @@ async fn a_path_parameter_matches_itself_as_sent_and_nothing_else() {
         async move { http.post(url).send().await.unwrap().status().as_u16() }
     };
     for (id, mock) in ids.iter().zip(&mocks) {
-        assert_eq!(revoke(progenitor_client::encode_path(id)).await, 200, "{id}");
+        assert_eq!(
+            revoke(progenitor_client::encode_path(id)).await,
+            200,
+            "{id}"
+        );
         assert_eq!(mock.calls_async().await, 1, "{id}");
     }
     // `.` is not "any character", and an id that only decodes to one is not it.

@@ -24,11 +24,15 @@ pub enum Kind {
     Network = 6,
     /// A create may or may not have happened (the answer was lost); not retried.
     Ambiguous = 7,
+    /// A create named a user the instance does not have (404 or 422; see
+    /// `Error::is_user_not_found`): not "no such actor token", which a script would handle
+    /// differently.
+    UnknownUser = 8,
 }
 
 impl Kind {
     /// Every kind, in code order.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Refused,
         Kind::Usage,
         Kind::Auth,
@@ -36,6 +40,7 @@ impl Kind {
         Kind::RateLimited,
         Kind::Network,
         Kind::Ambiguous,
+        Kind::UnknownUser,
     ];
 
     /// The process exit code.
@@ -53,6 +58,7 @@ impl Kind {
             Kind::RateLimited => "rate limited (429) or the monthly quota is used up",
             Kind::Network => "Clerk could not be reached or did not answer in time",
             Kind::Ambiguous => "a create may have happened (answer lost); not retried",
+            Kind::UnknownUser => "no such user: the create's --user is not a user of the instance",
         }
     }
 }
@@ -148,6 +154,8 @@ fn kind_of(error: &Error) -> Kind {
         Error::AmbiguousOutcome(_) => Kind::Ambiguous,
         Error::Timeout { .. } | Error::Connect { .. } | Error::Transport { .. } => Kind::Network,
         e if e.is_unauthorized() => Kind::Auth,
+        // Before `is_not_found`: Clerk's reference answers an unknown user with a 404 too.
+        e if e.is_user_not_found() => Kind::UnknownUser,
         e if e.is_not_found() => Kind::NotFound,
         e if e.is_rate_limited() || e.is_quota_exhausted() => Kind::RateLimited,
         _ => Kind::Refused,
@@ -194,6 +202,25 @@ mod tests {
             !failure.message.contains("allow_insecure_http("),
             "{}",
             failure.message
+        );
+    }
+
+    /// Both forms Clerk answers an unknown user with (the reference's 404, the server's 422
+    /// `form_resource_not_found` naming `user_id`) exit 8; a 404 about a token stays 4.
+    #[test]
+    fn an_unknown_user_has_its_own_code_in_either_form() {
+        use clerk_actor_tokens::{ApiError, ClerkError, StatusCode};
+        assert_eq!(
+            Failure::from(Error::user_not_found("user_1")).kind,
+            Kind::UnknownUser
+        );
+        let mut e = ClerkError::new("form_resource_not_found", "not found");
+        e.meta.insert("param_name".into(), "user_id".into());
+        let unprocessable = Error::from(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, vec![e]));
+        assert_eq!(Failure::from(unprocessable).kind, Kind::UnknownUser);
+        assert_eq!(
+            Failure::from(Error::not_found("act_1")).kind,
+            Kind::NotFound
         );
     }
 
