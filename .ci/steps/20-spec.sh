@@ -19,4 +19,8 @@ echo "--> SDK from the snapshot: clippy and tests without the codegen feature"
 cargo clippy --locked -p clerk-actor-tokens --no-default-features --all-targets -- -D warnings
 cargo test --locked -p clerk-actor-tokens --no-default-features
 
+echo "--> the spec model alone (what the fake and the CLI link, without preserve_order): clippy and tests"
+cargo clippy --locked -p build-support --no-default-features --all-targets -- -D warnings
+cargo test --locked -p build-support --no-default-features
+
 echo "spec checks passed"

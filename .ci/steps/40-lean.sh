@@ -36,4 +36,14 @@ for package in clerk-actor-tokens-fake clerk-actor-tokens-cli; do
     fail "$package enables the SDK's default features (codegen)"
   fi
 done
+echo "--> the fake and the CLI leave serde_json's behaviour alone (no preserve_order, arbitrary_precision)"
+# A feature of serde_json changes `serde_json::Map` (key order) or number handling for every crate
+# of the user's binary: their tests would see other JSON than their production build does.
+# (jsonschema, the fake's validator, turns on `float_roundtrip`: floats parse exactly instead of
+# to within one ulp. It changes no map order, type or API, so it is not refused here.)
+for package in clerk-actor-tokens-fake clerk-actor-tokens-cli; do
+  changed=$(cargo tree --locked -p "$package" -e features,normal -i serde_json --prefix none 2>/dev/null \
+    | grep -oE 'serde_json feature "(preserve_order|arbitrary_precision|unbounded_depth)"' | sort -u || true)
+  [ -z "$changed" ] || { echo "$changed"; fail "$package turns on serde_json features that change its behaviour"; }
+done
 echo "lean checks passed"

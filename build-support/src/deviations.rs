@@ -109,6 +109,7 @@ pub fn read(fragment: &Fragment) -> Result<Vec<Deviation>, Vec<SpecError>> {
 /// The fragment as Clerk's spec has it according to the records: every deviation undone and the
 /// list removed. What `diff-upstream` compares against this is exactly the recorded deviations,
 /// which makes it the base for fixtures that stand in for Clerk's spec.
+#[cfg(feature = "tooling")]
 pub fn upstream_view(fragment: &Fragment) -> Result<Value, Vec<SpecError>> {
     let deviations = read(fragment)?;
     let mut doc = fragment.raw.clone();
@@ -135,6 +136,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "tooling")]
     #[test]
     fn upstream_view_undoes_each_record() {
         let f = fragment(json!({

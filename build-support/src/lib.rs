@@ -12,12 +12,15 @@
 //!
 //! The spec tooling lives here too, so that it applies exactly the same rules: [`diff`] compares the
 //! fragment with Clerk's full spec (honouring [`deviations`]), [`extract`] cuts a new fragment out
-//! of it, and `snapshot` (feature `snapshot`) keeps the checked-in copy of the generated code.
+//! of it (both feature `tooling`), and `snapshot` (feature `snapshot`) keeps the checked-in copy of
+//! the generated code.
 //! The `build-support` binary (feature `cli`) exposes them as `check`, `diff-upstream`, `extract`
 //! and `snapshot`.
 
 pub mod deviations;
+#[cfg(feature = "tooling")]
 pub mod diff;
+#[cfg(feature = "tooling")]
 pub mod extract;
 #[cfg(feature = "codegen")]
 pub mod generate;
