@@ -355,7 +355,9 @@ enum Runner {
     Thread(std::thread::JoinHandle<()>),
 }
 
-/// A running fake Clerk. Dropping it stops the server (a blocking-started one is joined).
+/// A running fake Clerk. Dropping it tells the server to stop and returns at once (the server
+/// closes its listener, then gives in-flight requests up to 2 s on its own); [`FakeClerk::stop`]
+/// and [`FakeClerk::stop_blocking`] wait until it has stopped.
 ///
 /// All methods except `stop` are synchronous and can be called from any thread while requests
 /// are in flight; state changes apply to the next request.
@@ -564,10 +566,6 @@ impl FakeClerk {
     /// Stops the server from synchronous code. A fake started with [`FakeClerk::start_blocking`]
     /// is waited for; one started on a runtime is only told to stop.
     pub fn stop_blocking(mut self) {
-        self.stop_now();
-    }
-
-    fn stop_now(&mut self) {
         let _ = self.shutdown.send(true);
         if let Some(Runner::Thread(thread)) = self.runner.take() {
             let _ = thread.join();
@@ -577,6 +575,9 @@ impl FakeClerk {
 
 impl Drop for FakeClerk {
     fn drop(&mut self) {
-        self.stop_now();
+        // Never wait here: a fake is often dropped at the end of an async test, on a runtime
+        // thread, and joining its thread would block that thread for as long as a request is
+        // in flight (up to the 2 s grace). The thread or task finishes on its own.
+        let _ = self.shutdown.send(true);
     }
 }
