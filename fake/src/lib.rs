@@ -20,9 +20,9 @@
 //!   (see the `control` module docs in the source).
 //! - Memory is bounded: at most [`DEFAULT_MAX_TOKENS`] tokens by default
 //!   ([`FakeClerkBuilder::max_tokens`]); when full, expired tokens are evicted first, then the
-//!   oldest. A stored token takes about 150 bytes (56-byte record, map and expiry-index entries,
-//!   and one allocation for the user id and actor JSON; the id and ticket are not stored but
-//!   derived), so a full default store is about 16 MB.
+//!   oldest. A stored token is a 56-byte record with map and expiry-index entries and one
+//!   allocation for the user id and actor JSON (the id and ticket are not stored but derived);
+//!   the bench measures the fake's peak RSS under load (BENCHMARKS.md, section 2).
 //!
 //! ```
 //! use clerk_actor_tokens::{Actor, Status};
