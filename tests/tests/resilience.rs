@@ -20,14 +20,17 @@ fn create_call(clerk: &clerk_actor_tokens::Clerk) -> clerk_actor_tokens::CreateA
         .create("user_2abc", Actor::new("user_2admin"))
 }
 
+/// Over a real socket, a 429's `Retry-After` is read and the create tried again. That the wait is
+/// exactly the server's value is the decision's rule (`decision.rs`, `a_retry_respects_every_rule`)
+/// and the loop's (`call.rs`, in paused time); a real sleep here would prove it again, slower.
 #[tokio::test]
-async fn a_429_with_retry_after_is_waited_out_and_retried() {
+async fn a_429_with_retry_after_is_retried() {
     let server = MockServer::start_async().await;
     let limited = server
         .mock_async(|when, then| {
             when.method(POST).path("/v1/actor_tokens");
             then.status(429)
-                .header("retry-after", "1")
+                .header("retry-after", "0")
                 .json_body(clerk_errors("too_many_requests", None));
         })
         .await;
@@ -39,15 +42,10 @@ async fn a_429_with_retry_after_is_waited_out_and_retried() {
                 .json_body(token_json("act_1", "pending", true));
         })
         .await;
-    let started = Instant::now();
     let token = create_call(&client(&server.base_url()))
         .send()
         .await
         .expect("retried");
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "Retry-After was not honoured"
-    );
     assert_eq!(token.id(), "act_1");
     limited.assert_calls_async(1).await;
     ok.assert_calls_async(1).await;

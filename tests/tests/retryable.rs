@@ -26,12 +26,15 @@ async fn revoke(clerk: &Clerk, id: &str, policy: RetryPolicy) -> Error {
         .unwrap_err()
 }
 
+const REQUEST_TIMEOUT: Duration = Duration::from_millis(300);
+const NO_ANSWER_WITHIN_THE_LIMIT: Duration = Duration::from_millis(500);
+
 #[tokio::test]
 async fn is_retryable_agrees_with_the_retry_loop() {
     let fake = FakeClerk::start().await.unwrap();
     let clerk = fake
         .client_builder()
-        .request_timeout(Duration::from_millis(300))
+        .request_timeout(REQUEST_TIMEOUT)
         .build()
         .unwrap();
     let twice = RetryPolicy::default()
@@ -47,7 +50,10 @@ async fn is_retryable_agrees_with_the_retry_loop() {
     // (fault, operation is create, expected is_retryable)
     let cases = [
         (
-            Fault::status(StatusCode::TOO_MANY_REQUESTS).on(Target::Create),
+            // Retry-After 0: the retry follows at once instead of after the fake's default 1 s.
+            Fault::status(StatusCode::TOO_MANY_REQUESTS)
+                .retry_after(Duration::ZERO)
+                .on(Target::Create),
             true,
             true,
         ),
@@ -76,13 +82,20 @@ async fn is_retryable_agrees_with_the_retry_loop() {
             false,
             false,
         ),
+        // Timeouts: an answer that never comes within the limit. The fake holds the request past
+        // it and then drops the connection without handling it, so no token is created or
+        // revoked behind the test's back after the client gave up.
         (
-            Fault::delay(Duration::from_secs(2)).on(Target::Revoke),
+            Fault::drop_connection()
+                .with_delay(NO_ANSWER_WITHIN_THE_LIMIT)
+                .on(Target::Revoke),
             false,
             true,
         ),
         (
-            Fault::delay(Duration::from_secs(2)).on(Target::Create),
+            Fault::drop_connection()
+                .with_delay(NO_ANSWER_WITHIN_THE_LIMIT)
+                .on(Target::Create),
             true,
             false,
         ),
@@ -114,6 +127,15 @@ async fn is_retryable_agrees_with_the_retry_loop() {
         );
         fake.clear_faults();
     }
+    // Nothing was handled behind the test's back, even once the held requests' time is up: the
+    // one token is still pending, and no other was created.
+    tokio::time::sleep(NO_ANSWER_WITHIN_THE_LIMIT).await;
+    assert_eq!(fake.token_count(), 1);
+    assert!(
+        fake.tokens()[0].status == clerk_actor_tokens::Status::Pending,
+        "{:?}",
+        fake.tokens()[0].status
+    );
     // Definite answers from Clerk itself.
     assert!(
         !revoke(&clerk, "act_missing", RetryPolicy::never())
