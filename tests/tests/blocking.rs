@@ -144,3 +144,56 @@ async fn a_current_thread_test_runtime_gets_the_error_too() {
     drop(clerk);
     fake.stop().await;
 }
+
+/// A resolver that looks names up as the system's does (a blocking call on tokio's blocking pool)
+/// and hangs in it, as `getaddrinfo` does when no name server answers.
+struct HangsInABlockingLookup(std::sync::mpsc::Sender<()>);
+
+impl clerk_actor_tokens::reqwest::dns::Resolve for HangsInABlockingLookup {
+    fn resolve(
+        &self,
+        _name: clerk_actor_tokens::reqwest::dns::Name,
+    ) -> clerk_actor_tokens::reqwest::dns::Resolving {
+        let started = self.0.clone();
+        Box::pin(async move {
+            let _ = tokio::task::spawn_blocking(move || {
+                let _ = started.send(());
+                std::thread::sleep(Duration::from_secs(5));
+            })
+            .await;
+            Err("no name server answered".into())
+        })
+    }
+}
+
+#[test]
+fn dropping_a_blocking_client_does_not_wait_for_a_hung_lookup() {
+    let (started, lookup_started) = std::sync::mpsc::channel();
+    let http = clerk_actor_tokens::http_client_builder()
+        .dns_resolver(std::sync::Arc::new(HangsInABlockingLookup(started)))
+        .build()
+        .unwrap();
+    let clerk = blocking::Clerk::builder()
+        .secret_key("sk_test_blocking")
+        .api_url("http://localhost:9")
+        .http_client(http)
+        .request_timeout(Duration::from_millis(200))
+        .retry_policy(RetryPolicy::never())
+        .build_blocking()
+        .unwrap();
+    let e = clerk
+        .actor_tokens()
+        .create("user_1", Actor::new("user_admin"))
+        .send()
+        .unwrap_err();
+    assert!(e.is_timeout() && !e.is_ambiguous(), "{e:?}");
+    lookup_started
+        .recv_timeout(Duration::from_secs(1))
+        .expect("the lookup ran on the blocking pool");
+    // The lookup still holds a thread of the client's blocking pool for seconds; dropping the
+    // client's runtime the ordinary way would wait for it.
+    let dropping = Instant::now();
+    drop(clerk);
+    let took = dropping.elapsed();
+    assert!(took < Duration::from_secs(1), "drop took {took:?}");
+}
