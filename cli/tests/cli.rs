@@ -209,6 +209,14 @@ fn configuration_and_usage_failures() {
     );
     fails(cli(&fake).args(["create", "--user", "", "--actor", "a"]), 2);
     fails(cli(&fake).args(["revoke", "../x"]), 2);
+    // The sign-in url or the ticket passed by mistake: refused, and never echoed.
+    for credential in [
+        "https://accounts.example.dev/v1/tickets/accept?ticket=TICKET_SECRET_1",
+        "eyJhbGciOiJIUzI1NiJ9.TICKET_SECRET_2",
+    ] {
+        let line = fails(cli(&fake).args(["revoke", credential]), 2);
+        assert!(!line.contains("TICKET_SECRET"), "{line}");
+    }
     fails(
         cli(&fake).args(["--api-url", "ftp://x", "revoke", "act_1"]),
         2,
