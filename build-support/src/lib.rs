@@ -17,6 +17,8 @@
 //! The `build-support` binary (feature `cli`) exposes them as `check`, `diff-upstream`, `extract`
 //! and `snapshot`.
 
+#[cfg(feature = "codegen")]
+pub mod api_diff;
 pub mod deviations;
 #[cfg(feature = "tooling")]
 pub mod diff;

@@ -9,6 +9,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::api_diff::{self, ApiChange, Verdict};
 use crate::{SpecErrors, generate_from_file, generate_httpmock_from_file};
 
 /// The fragment, relative to the workspace root.
@@ -25,18 +26,22 @@ pub struct Output {
     pub snapshot: &'static str,
     /// Generates the code from a fragment, exactly as the crate's `build.rs` does.
     pub generate: fn(&Path) -> Result<String, SpecErrors>,
+    /// The path users name the generated items by, for the API report (`raw::types::ActorToken`).
+    pub api_root: &'static str,
 }
 
 /// The generated client of the SDK.
 pub const CLIENT: Output = Output {
     snapshot: SNAPSHOT,
     generate: generate_from_file,
+    api_root: "raw",
 };
 
 /// The typed httpmock extension of `clerk-actor-tokens-httpmock`.
 pub const HTTPMOCK: Output = Output {
     snapshot: HTTPMOCK_SNAPSHOT,
     generate: generate_httpmock_from_file,
+    api_root: "clerk_actor_tokens_httpmock",
 };
 
 /// Every generated file with a snapshot; `snapshot` (check or bless) covers all of them.
@@ -89,6 +94,9 @@ pub struct Mismatch {
     pub snapshot: PathBuf,
     /// Unified diff from the snapshot (`-`) to the freshly generated code (`+`).
     pub diff: String,
+    /// What the change does to users, item by item (see [`api_diff`]); `None` when the snapshot
+    /// is missing or does not parse, so there is nothing to compare with.
+    pub api: Option<Vec<ApiChange>>,
 }
 
 impl fmt::Display for Mismatch {
@@ -101,7 +109,15 @@ impl fmt::Display for Mismatch {
              (or: {BLESS_TEST_COMMAND})\n",
             self.snapshot.display(),
             self.diff
-        )
+        )?;
+        if let Some(changes) = &self.api {
+            writeln!(f, "\nWhat it does to users of the generated code:")?;
+            for change in changes {
+                writeln!(f, "{change}")?;
+            }
+            writeln!(f, "verdict: {}", Verdict::of(changes))?;
+        }
+        Ok(())
     }
 }
 
@@ -149,8 +165,14 @@ pub fn compare_named(name: &str, generated: &str, snapshot: &Path) -> Result<(),
         Some(diff) => Err(SnapshotError::Mismatch(Mismatch {
             snapshot: snapshot.to_path_buf(),
             diff,
+            api: api_root(name).and_then(|root| api_diff::compare(root, &current, generated).ok()),
         })),
     }
+}
+
+/// The API root of the output whose snapshot is `name`.
+fn api_root(name: &str) -> Option<&'static str> {
+    OUTPUTS.iter().find(|o| o.snapshot == name).map(|o| o.api_root)
 }
 
 /// Generates from `fragment` exactly as `build.rs` does and compares with `snapshot`.
