@@ -33,55 +33,31 @@ pub struct Extracted {
     pub doc: Value,
     /// What was adapted or could not be, for the person running the command.
     pub notes: Vec<String>,
+    /// Kept deviations that could not be re-applied because Clerk's value changed: a person has
+    /// to decide (each is in `notes` too).
+    pub decisions: Vec<Decision>,
+}
+
+/// A place where extraction cannot go on without a person: the kept record says Clerk has one
+/// value, Clerk's spec now has another (and not the one this fragment has).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The JSON pointer of the deviation.
+    pub pointer: String,
+    /// Why it needs a decision.
+    pub why: String,
 }
 
 impl Extracted {
     /// The fragment as YAML, with a header comment saying where it came from.
     pub fn to_yaml(&self, source: &str) -> Result<String, String> {
-        let body = serde_norway::to_string(&self.doc).map_err(|e| e.to_string())?;
-        let body = quote_dates(&body);
+        let body = crate::yaml::to_string(&self.doc)?;
         Ok(format!(
             "# Extracted by `cargo run -p build-support -- extract` from {source}.\n\
              # Structure only: add descriptions by hand. `x-local-deviations` lists every place where\n\
              # this file differs from Clerk's spec, with Clerk's value; `diff-upstream` checks them.\n{body}"
         ))
     }
-}
-
-/// Quotes plain scalars that look like dates (`2026-05-12`): YAML 1.2 (serde_norway, openapiv3)
-/// reads them as strings, but YAML 1.1 readers such as PyYAML turn them into dates, and Clerk's
-/// API versions are exactly such strings.
-fn quote_dates(yaml: &str) -> String {
-    let is_date = |v: &str| {
-        v.len() == 10
-            && v.char_indices().all(|(i, c)| {
-                if i == 4 || i == 7 {
-                    c == '-'
-                } else {
-                    c.is_ascii_digit()
-                }
-            })
-    };
-    let mut out = String::with_capacity(yaml.len() + 16);
-    for line in yaml.lines() {
-        let split = line.rfind(": ").map(|i| i + 2).or_else(|| {
-            let trimmed = line.trim_start();
-            trimmed
-                .starts_with("- ")
-                .then(|| line.len() - trimmed.len() + 2)
-        });
-        match split {
-            Some(at) if is_date(&line[at..]) => {
-                out.push_str(&line[..at]);
-                out.push('\'');
-                out.push_str(&line[at..]);
-                out.push('\'');
-            }
-            _ => out.push_str(line),
-        }
-        out.push('\n');
-    }
-    out
 }
 
 /// Builds a fragment with the operations named in `operation_ids` (in that order) from `upstream`.
@@ -161,9 +137,18 @@ pub fn extract(
     let original = doc.clone();
     let mut records: Vec<Deviation> = Vec::new();
     let mut notes = Vec::new();
+    let mut decisions = Vec::new();
     apply_rule_fixes(upstream, &mut doc, &mut records)?;
     if let Some(keep) = keep {
-        apply_kept(keep, &original, &mut doc, &mut records, &mut notes).map_err(SpecErrors)?;
+        apply_kept(
+            keep,
+            &original,
+            &mut doc,
+            &mut records,
+            &mut notes,
+            &mut decisions,
+        )
+        .map_err(SpecErrors)?;
     }
     if !records.is_empty() {
         let list = records.iter().map(Deviation::to_value).collect();
@@ -172,7 +157,11 @@ pub fn extract(
             notes.push(format!("recorded deviation at {}", r.pointer));
         }
     }
-    Ok(Extracted { doc, notes })
+    Ok(Extracted {
+        doc,
+        notes,
+        decisions,
+    })
 }
 
 /// Which operations of a spec can be extracted, and why the others cannot without a decision by
@@ -419,12 +408,15 @@ fn find_closed_maps(value: &Value, kind: Kind, ptr: String, out: &mut Vec<String
 }
 
 /// Re-applies `keep`'s deviations where Clerk's value (in `original`) still equals the record.
+/// A record whose place Clerk now fills with this fragment's own value is moot and dropped; one
+/// whose place Clerk changed otherwise needs a decision.
 fn apply_kept(
     keep: &Fragment,
     original: &Value,
     doc: &mut Value,
     records: &mut Vec<Deviation>,
     notes: &mut Vec<String>,
+    decisions: &mut Vec<Decision>,
 ) -> Result<(), Vec<SpecError>> {
     for d in deviations::read(keep)? {
         let parent_exists = pointer::split_last(&d.pointer)
@@ -437,16 +429,34 @@ fn apply_kept(
             continue;
         }
         let clerk = original.pointer(&d.pointer);
-        if clerk != d.upstream.as_ref() {
+        let ours = keep.raw.pointer(&d.pointer).cloned();
+        if clerk != d.upstream.as_ref() && clerk == ours.as_ref() {
             notes.push(format!(
-                "kept deviation {} not applied: Clerk's spec now has {} there, the record says {}; decide by hand",
-                d.pointer,
-                clerk.map_or("nothing".into(), Value::to_string),
-                d.upstream.as_ref().map_or("nothing".into(), Value::to_string),
+                "kept deviation {} is moot: Clerk's spec now has this fragment's value there; record dropped",
+                d.pointer
             ));
+            records.retain(|r| r.pointer != d.pointer);
             continue;
         }
-        let ours = keep.raw.pointer(&d.pointer).cloned();
+        if clerk != d.upstream.as_ref() {
+            let why = format!(
+                "Clerk's spec now has {} there, the record says {} and this fragment has {}",
+                clerk.map_or("nothing".into(), Value::to_string),
+                d.upstream
+                    .as_ref()
+                    .map_or("nothing".into(), Value::to_string),
+                ours.as_ref().map_or("nothing".into(), Value::to_string),
+            );
+            notes.push(format!(
+                "kept deviation {} not applied: {why}; decide by hand",
+                d.pointer
+            ));
+            decisions.push(Decision {
+                pointer: d.pointer.clone(),
+                why,
+            });
+            continue;
+        }
         pointer::set(doc, &d.pointer, ours, false)
             .map_err(|e| vec![keep.error("extract", &d.pointer, e)])?;
         match records.iter_mut().find(|r| r.pointer == d.pointer) {
@@ -467,18 +477,4 @@ fn insert_after(doc: &mut Value, after: &str, key: &str, value: Value) {
         .position(|k| k == after)
         .map_or(map.len(), |i| i + 1);
     map.shift_insert(at, key.to_string(), value);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn date_like_scalars_are_quoted_and_nothing_else_changes() {
-        let yaml = "info:\n  version: 2026-05-12\n  title: a: 2026-05-12x\nlist:\n- 2026-05-12\n- '3600'\n";
-        assert_eq!(
-            quote_dates(yaml),
-            "info:\n  version: '2026-05-12'\n  title: a: 2026-05-12x\nlist:\n- '2026-05-12'\n- '3600'\n"
-        );
-    }
 }

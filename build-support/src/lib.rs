@@ -30,6 +30,10 @@ pub mod rules;
 #[cfg(feature = "snapshot")]
 pub mod snapshot;
 pub mod spec;
+#[cfg(feature = "codegen")]
+pub mod update;
+#[cfg(feature = "tooling")]
+pub mod yaml;
 
 use std::fmt;
 #[cfg(feature = "codegen")]

@@ -76,6 +76,30 @@ enum Command {
         #[arg(long)]
         snapshot: Option<PathBuf>,
     },
+    /// Brings the fragment up to a new version of Clerk's spec: extracts its operations, keeps
+    /// its recorded deviations and its own descriptions, regenerates both snapshots, writes a
+    /// CHANGELOG.md entry, and prints what the change does to users, one line per public item,
+    /// then a verdict. Exit status: 0 applied (or nothing to apply), 1 a person must decide
+    /// (one `decide:` line each; nothing written), 2 unusable input.
+    Update {
+        /// Clerk's full Backend API spec (YAML or JSON).
+        upstream: PathBuf,
+        /// The commit of Clerk's spec repository it comes from (recorded in `x-upstream`).
+        #[arg(long)]
+        commit: Option<String>,
+        /// That commit's date, `YYYY-MM-DD` (recorded in `x-upstream`).
+        #[arg(long)]
+        commit_date: Option<String>,
+        /// Prints the same report and writes nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Does not compile the SDK's facade against the new code after writing it.
+        #[arg(long)]
+        no_facade_check: bool,
+        /// The workspace to update [default: this workspace].
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+    },
 }
 
 /// Outcome of a command whose input could be read.
@@ -111,6 +135,24 @@ fn main() -> ExitCode {
             (!all).then_some(operations.as_slice()),
             keep_deviations.as_deref(),
             output.as_deref(),
+        ),
+        Command::Update {
+            upstream,
+            commit,
+            commit_date,
+            dry_run,
+            no_facade_check,
+            workspace,
+        } => run_update(
+            &upstream,
+            &workspace.unwrap_or_else(|| root.clone()),
+            build_support::update::Options {
+                commit,
+                commit_date,
+                today: build_support::update::today(),
+            },
+            dry_run,
+            !no_facade_check,
         ),
         Command::Snapshot {
             bless,
@@ -373,5 +415,176 @@ fn run_snapshot(
             eprintln!("error: {}", one_line(e));
             UNUSABLE_INPUT
         }
+    }
+}
+
+/// `update`: plan, report, and (unless a decision is needed or `dry_run`) write.
+fn run_update(
+    upstream: &Path,
+    workspace: &Path,
+    options: build_support::update::Options,
+    dry_run: bool,
+    check_facade: bool,
+) -> ExitCode {
+    use build_support::update;
+
+    let fragment_path = workspace.join(snapshot::FRAGMENT);
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).map_err(|e| {
+            eprintln!("error: {}: {}", path.display(), one_line(e));
+            ExitCode::from(UNUSABLE_INPUT)
+        })
+    };
+    let (fragment_text, client, mock) = match (
+        read(&fragment_path),
+        read(&workspace.join(snapshot::SNAPSHOT)),
+        read(&workspace.join(snapshot::HTTPMOCK_SNAPSHOT)),
+    ) {
+        (Ok(f), Ok(c), Ok(m)) => (f, c, m),
+        (Err(code), ..) | (_, Err(code), _) | (.., Err(code)) => return code,
+    };
+    let current = match Fragment::parse(&fragment_path, &fragment_text) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!(
+                "error: {}: {}",
+                fragment_path.display(),
+                one_line(&e.message)
+            );
+            return ExitCode::from(UNUSABLE_INPUT);
+        }
+    };
+    let upstream_doc = match load(upstream) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let source = upstream.display().to_string();
+    let snapshots = update::Snapshots {
+        client: &client,
+        mock: &mock,
+    };
+    let plan = match update::plan(&current, &upstream_doc, &source, snapshots, &options) {
+        Ok(plan) => plan,
+        Err(errors) => {
+            report_errors(&errors.0);
+            return ExitCode::from(UNUSABLE_INPUT);
+        }
+    };
+    for note in &plan.notes {
+        eprintln!("note: {}", one_line(note));
+    }
+    if !plan.decisions.is_empty() {
+        for d in &plan.decisions {
+            println!("decide: {}: {}", d.pointer, one_line(&d.why));
+        }
+        eprintln!("update: nothing written; decide the points above, then run it again");
+        return ExitCode::from(FOUND_PROBLEMS);
+    }
+    for change in &plan.changes {
+        println!("{change}");
+    }
+    if !plan.changes.is_empty() {
+        println!(
+            "facade: clerk_actor_tokens::raw is the generated client, so each `raw::` line above is a change of the SDK's public API"
+        );
+    }
+    println!("verdict: {}", plan.verdict());
+    let Some(generated) = &plan.generated else {
+        return ExitCode::from(FOUND_PROBLEMS);
+    };
+    if !plan.changed {
+        eprintln!(
+            "update: nothing to apply: {} already follows {source}",
+            fragment_path.display()
+        );
+        return ExitCode::SUCCESS;
+    }
+    if dry_run {
+        eprintln!("update: dry run, nothing written");
+        return ExitCode::SUCCESS;
+    }
+    let yaml = match update::to_yaml(&plan.doc, &fragment_text) {
+        Ok(y) => y,
+        Err(e) => {
+            eprintln!("error: cannot write the fragment as YAML: {}", one_line(e));
+            return ExitCode::from(UNUSABLE_INPUT);
+        }
+    };
+    let version = plan
+        .doc
+        .pointer("/x-upstream/api-version")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("(no version)");
+    let spec = match plan
+        .doc
+        .pointer("/x-upstream/commit")
+        .and_then(serde_json::Value::as_str)
+    {
+        Some(commit) => format!("Clerk spec {version} (commit {commit})"),
+        None => format!("Clerk spec {version}"),
+    };
+    let changelog_path = workspace.join("CHANGELOG.md");
+    let changelog = match std::fs::read_to_string(&changelog_path)
+        .map_err(|e| e.to_string())
+        .and_then(|text| update::changelog_with(&text, &spec, &plan.changes))
+    {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("error: {}: {}", changelog_path.display(), one_line(e));
+            return ExitCode::from(UNUSABLE_INPUT);
+        }
+    };
+    let writes = [
+        (fragment_path.clone(), yaml),
+        (workspace.join(snapshot::SNAPSHOT), generated.client.clone()),
+        (
+            workspace.join(snapshot::HTTPMOCK_SNAPSHOT),
+            generated.mock.clone(),
+        ),
+        (changelog_path, changelog),
+    ];
+    for (path, text) in &writes {
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: {}: {}", path.display(), one_line(e));
+            return ExitCode::from(UNUSABLE_INPUT);
+        }
+    }
+    eprintln!(
+        "update: wrote {}, both snapshots and a CHANGELOG.md entry",
+        fragment_path.display()
+    );
+    if check_facade {
+        report_facade(workspace);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Compiles the SDK (from the snapshot just written) and says whether the facade still builds.
+fn report_facade(workspace: &Path) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = std::process::Command::new(cargo)
+        .current_dir(workspace)
+        .args([
+            "check",
+            "--quiet",
+            "-p",
+            "clerk-actor-tokens",
+            "--no-default-features",
+            "--message-format",
+            "short",
+        ])
+        .output();
+    match output {
+        Ok(out) if out.status.success() => {
+            println!("facade: compiles against the new generated code");
+        }
+        Ok(out) => {
+            println!("facade: does not compile against the new generated code; adapt it:");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            for line in stderr.lines().filter(|l| l.contains("error")).take(10) {
+                println!("facade: {}", one_line(line));
+            }
+        }
+        Err(e) => println!("facade: not checked: cannot run cargo: {}", one_line(e)),
     }
 }

@@ -172,7 +172,10 @@ pub fn compare_named(name: &str, generated: &str, snapshot: &Path) -> Result<(),
 
 /// The API root of the output whose snapshot is `name`.
 fn api_root(name: &str) -> Option<&'static str> {
-    OUTPUTS.iter().find(|o| o.snapshot == name).map(|o| o.api_root)
+    OUTPUTS
+        .iter()
+        .find(|o| o.snapshot == name)
+        .map(|o| o.api_root)
 }
 
 /// Generates from `fragment` exactly as `build.rs` does and compares with `snapshot`.
