@@ -87,8 +87,14 @@ pub fn compare(root: &str, old: &str, new: &str) -> Result<Vec<ApiChange>, Strin
     let old = public_items(root, old).map_err(|e| format!("the old code does not parse: {e}"))?;
     let new = public_items(root, new).map_err(|e| format!("the new code does not parse: {e}"))?;
     let mut changes = Vec::new();
+    // A trait implementation of a type that is itself removed or added goes with it: one line.
+    let goes_with_its_type = |path: &str, other: &BTreeMap<String, Item>| {
+        path.split_once(": impl ")
+            .is_some_and(|(owner, _)| !other.contains_key(owner))
+    };
     for (path, before) in &old {
         match new.get(path) {
+            None if goes_with_its_type(path, &new) => {}
             None => changes.push(change(
                 Impact::Breaking,
                 path,
@@ -98,7 +104,7 @@ pub fn compare(root: &str, old: &str, new: &str) -> Result<Vec<ApiChange>, Strin
         }
     }
     for (path, after) in &new {
-        if !old.contains_key(path) {
+        if !old.contains_key(path) && !goes_with_its_type(path, &old) {
             changes.push(change(
                 Impact::Additive,
                 path,

@@ -492,7 +492,7 @@ fn run_update(
     let Some(generated) = &plan.generated else {
         return ExitCode::from(FOUND_PROBLEMS);
     };
-    if !plan.changed {
+    if !plan.changed && !plan.provenance_changed {
         eprintln!(
             "update: nothing to apply: {} already follows {source}",
             fragment_path.display()
@@ -510,6 +510,18 @@ fn run_update(
             return ExitCode::from(UNUSABLE_INPUT);
         }
     };
+    if !plan.changed {
+        // The same operations at another commit: users are not affected.
+        if let Err(e) = std::fs::write(&fragment_path, yaml) {
+            eprintln!("error: {}: {}", fragment_path.display(), one_line(e));
+            return ExitCode::from(UNUSABLE_INPUT);
+        }
+        eprintln!(
+            "update: only x-upstream changed in {} (the operations are the same at {source}); code and changelog left alone",
+            fragment_path.display()
+        );
+        return ExitCode::SUCCESS;
+    }
     let version = plan
         .doc
         .pointer("/x-upstream/api-version")

@@ -48,8 +48,12 @@ pub struct Decision {
 pub struct Plan {
     /// The updated fragment.
     pub doc: Value,
-    /// Whether it differs from the current fragment (apart from `x-upstream.vendored-on`).
+    /// Whether it differs from the current fragment in what it says about the API (anything but
+    /// `x-upstream`).
     pub changed: bool,
+    /// Whether, the API unchanged, the provenance changed: `x-upstream` (file, version,
+    /// commit), not counting `vendored-on`.
+    pub provenance_changed: bool,
     /// What a person must decide; non-empty means nothing may be written.
     pub decisions: Vec<Decision>,
     /// What was adapted on the way, for the person running the command.
@@ -120,6 +124,7 @@ pub fn plan(
         return Ok(Plan {
             doc: current.raw.clone(),
             changed: false,
+            provenance_changed: false,
             decisions,
             notes: Vec::new(),
             generated: None,
@@ -139,25 +144,33 @@ pub fn plan(
     keep_record_order(&current.raw, &mut doc);
     follow_key_order(&current.raw, &mut doc);
 
-    let changed = !same_apart_from_vendoring_date(&current.raw, &doc);
+    let changed = without_provenance(&current.raw) != without_provenance(&doc);
+    let provenance_changed = !changed && provenance(&current.raw) != provenance(&doc);
     let updated = Fragment {
         path: current.path.clone(),
         raw: doc.clone(),
     };
     if let Err(errors) = rules::check(&updated) {
-        decisions.extend(errors.0.into_iter().map(|e| Decision {
-            pointer: e.pointer.clone(),
-            why: format!(
-                "breaks build rule `{}`: {}",
-                e.rule,
-                crate::one_line(&e.message)
-            ),
-        }));
+        for e in errors.0 {
+            let decision = Decision {
+                pointer: e.pointer.clone(),
+                why: format!(
+                    "breaks build rule `{}`: {}",
+                    e.rule,
+                    crate::one_line(&e.message)
+                ),
+            };
+            // A shared component breaks a rule once for each operation that uses it.
+            if !decisions.contains(&decision) {
+                decisions.push(decision);
+            }
+        }
     }
     if !decisions.is_empty() {
         return Ok(Plan {
             doc,
             changed,
+            provenance_changed,
             decisions,
             notes,
             generated: None,
@@ -178,6 +191,7 @@ pub fn plan(
     Ok(Plan {
         doc,
         changed,
+        provenance_changed,
         decisions,
         notes,
         generated: Some(generated),
@@ -353,16 +367,22 @@ fn follow_key_order(ours: &Value, doc: &mut Value) {
     }
 }
 
-/// Equal once `x-upstream.vendored-on` is set aside (re-running an update is not a change).
-fn same_apart_from_vendoring_date(a: &Value, b: &Value) -> bool {
-    let without = |v: &Value| {
-        let mut v = v.clone();
-        if let Some(x) = v.get_mut("x-upstream").and_then(Value::as_object_mut) {
-            x.shift_remove("vendored-on");
-        }
-        v
-    };
-    without(a) == without(b)
+/// The document without `x-upstream`: what it says about the API.
+fn without_provenance(doc: &Value) -> Value {
+    let mut doc = doc.clone();
+    if let Some(map) = doc.as_object_mut() {
+        map.shift_remove("x-upstream");
+    }
+    doc
+}
+
+/// `x-upstream` without `vendored-on` (re-running an update on a later day is not a change).
+fn provenance(doc: &Value) -> Value {
+    let mut x = doc.get("x-upstream").cloned().unwrap_or(Value::Null);
+    if let Some(map) = x.as_object_mut() {
+        map.shift_remove("vendored-on");
+    }
+    x
 }
 
 /// The fragment as YAML: serialized, then this project's comments put back before the lines

@@ -228,7 +228,11 @@ fn double_quoted(s: &str) -> String {
 /// between words, none at the ends.
 fn folded(s: &str, at: usize) -> Option<String> {
     // One long word (a JSON pointer) stays on its line: folding would only move it.
-    if !s.contains(' ') || s.contains("  ") || s.starts_with(' ') || s.ends_with(' ') || s.chars().any(char::is_control)
+    if !s.contains(' ')
+        || s.contains("  ")
+        || s.starts_with(' ')
+        || s.ends_with(' ')
+        || s.chars().any(char::is_control)
     {
         return None;
     }
