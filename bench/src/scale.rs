@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use build_support::spec::Fragment;
-use build_support::{extract, generate, rules};
+use build_support::{extract, generate, rules, update};
 
 use crate::{build_cost, stats};
 
@@ -33,6 +33,39 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// `update` against the full spec as the command runs it, files read and the plan made (extract,
+/// deviations, own documentation, rules, both generators, the API report), nothing written.
+fn update_time(spec: &Fragment, source: &str, runs: usize) -> Result<(), String> {
+    let root = crate::build_cost::workspace_root();
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).map_err(|e| format!("{p}: {e}"));
+    let (time, plan) = timed(runs, || -> Result<_, String> {
+        let fragment_path = root.join("openapi/clerk-actor-tokens.yaml");
+        let current = Fragment::parse(&fragment_path, &read("openapi/clerk-actor-tokens.yaml")?)
+            .map_err(|e| e.to_string())?;
+        let (client, mock) = (
+            read("clerk-actor-tokens/generated/client.rs")?,
+            read("clerk-actor-tokens-httpmock/generated/mock.rs")?,
+        );
+        let snapshots = update::Snapshots {
+            client: &client,
+            mock: &mock,
+        };
+        let options = update::Options {
+            today: update::today(),
+            ..Default::default()
+        };
+        update::plan(&current, spec, source, snapshots, &options).map_err(|e| e.to_string())
+    });
+    let plan = plan?;
+    println!(
+        "  update against it (the fragment's 2 operations, nothing written): {:.1} ms; verdict {}, {} decision(s)",
+        ms(time),
+        plan.verdict(),
+        plan.decisions.len()
+    );
+    Ok(())
+}
+
 /// Runs the section; `Err` when the spec cannot be read or a step fails.
 /// `compile_runs` timed builds per fragment (none: the compile times are skipped).
 pub fn run(upstream: &Path, runs: usize, compile_runs: usize) -> Result<(), String> {
@@ -45,6 +78,7 @@ pub fn run(upstream: &Path, runs: usize, compile_runs: usize) -> Result<(), Stri
         ms(load)
     );
     let source = upstream.display().to_string();
+    update_time(&spec, &source, runs)?;
     let (survey_time, survey) = timed(1, || extract::survey(&spec, &source));
     println!(
         "  survey (each operation extracted and checked alone): {:.0} ms; {} extractable, {} need a decision",

@@ -91,6 +91,66 @@ fn actor_token(spec: &mut Value) -> &mut Value {
     &mut spec["components"]["schemas"]["ActorToken"]
 }
 
+/// The changes to Clerk's spec that the update applies (the ones that need a decision are in
+/// their tests).
+mod edits {
+    use super::actor_token;
+    use serde_json::{Value, json};
+
+    pub fn field_added(spec: &mut Value) {
+        actor_token(spec)["properties"]["created_by"] =
+            json!({"type": "string", "description": "Who."});
+    }
+
+    pub fn field_removed(spec: &mut Value) {
+        let token = actor_token(spec);
+        token["properties"]
+            .as_object_mut()
+            .unwrap()
+            .shift_remove("updated_at");
+        token["required"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|r| r != "updated_at");
+    }
+
+    pub fn nullable_added(spec: &mut Value) {
+        actor_token(spec)["properties"]["user_id"]["nullable"] = json!(true);
+    }
+
+    pub fn property_no_longer_required(spec: &mut Value) {
+        actor_token(spec)["required"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|r| r != "status");
+    }
+
+    pub fn body_no_longer_required(spec: &mut Value) {
+        spec["paths"]["/actor_tokens"]["post"]["requestBody"]["required"] = json!(false);
+    }
+
+    pub fn closed_enum_value_added(spec: &mut Value) {
+        actor_token(spec)["properties"]["object"]["enum"] =
+            json!(["actor_token", "actor_token_v2"]);
+    }
+
+    pub fn error_status_added(spec: &mut Value) {
+        spec["paths"]["/actor_tokens"]["post"]["responses"]["429"] =
+            json!({"$ref": "#/components/responses/ClerkErrors"});
+    }
+
+    pub fn deviation_made_moot(spec: &mut Value) {
+        actor_token(spec)
+            .as_object_mut()
+            .unwrap()
+            .shift_remove("additionalProperties");
+    }
+
+    pub fn error_schema_closed(spec: &mut Value) {
+        spec["components"]["schemas"]["ClerkError"]["additionalProperties"] = json!(false);
+    }
+}
+
 /// An applied update: the report is `expected` and then the verdict; the fragment passes the
 /// build rules, `diff-upstream` against the same spec finds no drift, our descriptions are kept
 /// and Clerk's are not taken, and the changelog names the spec.
@@ -194,10 +254,7 @@ fn the_same_operations_at_a_new_commit_update_the_provenance_only() {
 #[test]
 fn field_added() {
     let ws = Workspace::new();
-    let result = ws.update(|spec| {
-        actor_token(spec)["properties"]["created_by"] =
-            json!({"type": "string", "description": "Who."});
-    });
+    let result = ws.update(edits::field_added);
     applied(
         &ws,
         result,
@@ -215,17 +272,7 @@ fn field_added() {
 #[test]
 fn field_removed() {
     let ws = Workspace::new();
-    let result = ws.update(|spec| {
-        let token = actor_token(spec);
-        token["properties"]
-            .as_object_mut()
-            .unwrap()
-            .shift_remove("updated_at");
-        token["required"]
-            .as_array_mut()
-            .unwrap()
-            .retain(|r| r != "updated_at");
-    });
+    let result = ws.update(edits::field_removed);
     applied(
         &ws,
         result,
@@ -237,10 +284,7 @@ fn field_removed() {
 #[test]
 fn nullable_added_then_removed() {
     let ws = Workspace::new();
-    let nullable = |spec: &mut Value| {
-        actor_token(spec)["properties"]["user_id"]["nullable"] = json!(true);
-    };
-    let result = ws.update(nullable);
+    let result = ws.update(edits::nullable_added);
     applied(
         &ws,
         result,
@@ -263,12 +307,7 @@ fn nullable_added_then_removed() {
 #[test]
 fn required_toggled_on_a_property() {
     let ws = Workspace::new();
-    let result = ws.update(|spec| {
-        actor_token(spec)["required"]
-            .as_array_mut()
-            .unwrap()
-            .retain(|r| r != "status");
-    });
+    let result = ws.update(edits::property_no_longer_required);
     applied(
         &ws,
         result,
@@ -280,9 +319,7 @@ fn required_toggled_on_a_property() {
 #[test]
 fn required_toggled_on_the_request_body() {
     let ws = Workspace::new();
-    let result = ws.update(|spec| {
-        spec["paths"]["/actor_tokens"]["post"]["requestBody"]["required"] = json!(false);
-    });
+    let result = ws.update(edits::body_no_longer_required);
     // The positional client takes the body by reference either way: nothing changes for users.
     applied(&ws, result, &[], "none");
 }
@@ -306,10 +343,7 @@ fn enum_value_added_to_the_open_status_enum_needs_a_decision() {
 #[test]
 fn enum_value_added_to_a_closed_enum() {
     let ws = Workspace::new();
-    let result = ws.update(|spec| {
-        actor_token(spec)["properties"]["object"]["enum"] =
-            json!(["actor_token", "actor_token_v2"]);
-    });
+    let result = ws.update(edits::closed_enum_value_added);
     // A closed response enum with a second value breaks rule `open-enum`; extract opens it (a
     // plain string, recorded as a deviation), so the field's enum type goes away.
     applied(
@@ -330,10 +364,7 @@ fn enum_value_added_to_a_closed_enum() {
 #[test]
 fn a_new_error_status() {
     let ws = Workspace::new();
-    let result = ws.update(|spec| {
-        spec["paths"]["/actor_tokens"]["post"]["responses"]["429"] =
-            json!({"$ref": "#/components/responses/ClerkErrors"});
-    });
+    let result = ws.update(edits::error_status_added);
     // The client maps every error status to `ClerkErrors` already; the typed mock gains a method.
     applied(
         &ws,
@@ -349,12 +380,7 @@ fn a_new_error_status() {
 fn additional_properties_made_moot_upstream() {
     // Clerk drops `additionalProperties: false` from ActorToken: the recorded deviation is moot.
     let ws = Workspace::new();
-    let result = ws.update(|spec| {
-        actor_token(spec)
-            .as_object_mut()
-            .unwrap()
-            .shift_remove("additionalProperties");
-    });
+    let result = ws.update(edits::deviation_made_moot);
     let notes = result.2.clone();
     applied(&ws, result, &[], "none");
     assert!(notes.contains("is moot"), "{notes}");
@@ -367,9 +393,7 @@ fn additional_properties_made_moot_upstream() {
 #[test]
 fn additional_properties_closed_on_an_error_schema() {
     let ws = Workspace::new();
-    let result = ws.update(|spec| {
-        spec["components"]["schemas"]["ClerkError"]["additionalProperties"] = json!(false);
-    });
+    let result = ws.update(edits::error_schema_closed);
     // Rule `open-response` keeps response objects open: extract drops it and records why.
     applied(&ws, result, &[], "none");
     assert!(
@@ -433,3 +457,139 @@ fn unusable_input_is_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     let _ = Path::new(FRAGMENT);
 }
+
+/// Every applied case with its verdict, for the cross-check with cargo-semver-checks.
+const APPLIED: [(&str, fn(&mut Value), &str); 9] = [
+    ("field added", edits::field_added, "breaking"),
+    ("field removed", edits::field_removed, "breaking"),
+    ("nullable added", edits::nullable_added, "breaking"),
+    (
+        "required dropped on a property",
+        edits::property_no_longer_required,
+        "breaking",
+    ),
+    (
+        "required dropped on the body",
+        edits::body_no_longer_required,
+        "none",
+    ),
+    (
+        "value added to a closed enum",
+        edits::closed_enum_value_added,
+        "breaking",
+    ),
+    ("error status added", edits::error_status_added, "additive"),
+    ("deviation made moot", edits::deviation_made_moot, "none"),
+    ("error schema closed", edits::error_schema_closed, "none"),
+];
+
+/// The verdicts agree with cargo-semver-checks. For each applied case, on a full copy of the
+/// workspace: `update` (which then compiles the facade against the new code), and where the facade
+/// still compiles, cargo-semver-checks on the SDK crate (built from the snapshot) against this
+/// workspace, as a patch release: it must fail exactly when the verdict is `breaking`. Where the
+/// facade no longer compiles, the report must say so and the verdict must be `breaking`.
+#[test]
+#[ignore = "builds the SDK about twice per case; .ci/steps/62-verdicts.sh runs it (it needs cargo-semver-checks)"]
+fn verdicts_agree_with_cargo_semver_checks() {
+    let target = std::env::var_os("VERDICTS_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| common::root().join("target/verdicts"));
+    let mut table = Vec::new();
+    for (name, edit, verdict) in APPLIED {
+        let dir = tempfile::tempdir().unwrap();
+        let copy = Command::new("cp")
+            .arg("-a")
+            .args(WORKSPACE_PARTS.iter().map(|p| common::root().join(p)))
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(copy.success(), "copying the workspace");
+        let mut spec = common::clerk_like();
+        edit(&mut spec);
+        let spec_path = common::write(dir.path(), "clerk-bapi.yml", &common::yaml(&spec));
+        let out = Command::new(BIN)
+            .env("CARGO_TARGET_DIR", &target)
+            .args([
+                "update",
+                spec_path.to_str().unwrap(),
+                "--commit",
+                "c0ffee1",
+                "--workspace",
+            ])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let report = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {report}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            report.contains(&format!("verdict: {verdict}\n")),
+            "{name}: {report}"
+        );
+        if report.contains("facade: does not compile") {
+            assert_eq!(
+                verdict, "breaking",
+                "{name}: the facade broke on a non-breaking change: {report}"
+            );
+            table.push(format!(
+                "{name}: verdict {verdict}; the facade no longer compiles (reported)"
+            ));
+            continue;
+        }
+        assert!(report.contains("facade: compiles"), "{name}: {report}");
+        let semver = Command::new("cargo")
+            .current_dir(dir.path())
+            .env("CARGO_TARGET_DIR", &target)
+            .args([
+                "semver-checks",
+                "check-release",
+                "-p",
+                "clerk-actor-tokens",
+                "--baseline-root",
+            ])
+            .arg(common::root())
+            .args(["--release-type", "patch", "--only-explicit-features"])
+            .output()
+            .unwrap();
+        let says_breaking = !semver.status.success();
+        let semver_text = String::from_utf8_lossy(&semver.stdout).to_string()
+            + &String::from_utf8_lossy(&semver.stderr);
+        assert!(
+            !semver_text.contains("error: ") || says_breaking && semver_text.contains("FAIL"),
+            "{name}: cargo-semver-checks did not run:\n{semver_text}"
+        );
+        assert_eq!(
+            says_breaking,
+            verdict == "breaking",
+            "{name}: verdict {verdict}, cargo-semver-checks:\n{semver_text}"
+        );
+        table.push(format!(
+            "{name}: verdict {verdict}; cargo-semver-checks {}",
+            if says_breaking {
+                "requires a breaking release"
+            } else {
+                "accepts a patch release"
+            }
+        ));
+    }
+    println!("{}", table.join("\n"));
+}
+
+/// What a full copy of the workspace needs to build the SDK and run `update` in it.
+const WORKSPACE_PARTS: [&str; 12] = [
+    "bench",
+    "Cargo.toml",
+    "Cargo.lock",
+    "CHANGELOG.md",
+    "README.md",
+    "openapi",
+    "build-support",
+    "clerk-actor-tokens",
+    "clerk-actor-tokens-httpmock",
+    "fake",
+    "cli",
+    "tests",
+];
