@@ -16,6 +16,9 @@
 //! the generated code.
 //! The `build-support` binary (feature `cli`) exposes them as `check`, `diff-upstream`, `extract`
 //! and `snapshot`.
+//!
+//! [`release`] is the release check's logic: whether the crates' versions are bumped as much as
+//! the changelog's entries since the last release require (`release-check`).
 
 #[cfg(feature = "codegen")]
 pub mod api_diff;
@@ -26,6 +29,7 @@ pub mod diff;
 pub mod extract;
 #[cfg(feature = "codegen")]
 pub mod generate;
+pub mod release;
 pub mod rules;
 #[cfg(feature = "snapshot")]
 pub mod snapshot;

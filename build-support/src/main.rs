@@ -5,10 +5,12 @@
 //! arguments). This binary is the only user of clap (feature `cli`), so the SDK's build script never
 //! compiles it.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::process::{self, ExitCode};
 
 use build_support::diff::{self, Verdict};
+use build_support::release::{self, Changelog, Manifest};
 use build_support::snapshot::{self, SnapshotError};
 use build_support::spec::operations;
 use build_support::{Fragment, SpecError, extract, one_line, rules};
@@ -100,6 +102,17 @@ enum Command {
         #[arg(long)]
         workspace: Option<PathBuf>,
     },
+    /// Checks that the published crates' versions are bumped at least as much as the changelog's
+    /// entries since the last release require (one line per crate).
+    ReleaseCheck {
+        /// The changelog [default: CHANGELOG.md at the root of the current git repository].
+        #[arg(long)]
+        changelog: Option<PathBuf>,
+        /// The last release's commit, or a revision naming it [default: the commit in
+        /// .ci/semver-baseline].
+        #[arg(long, value_name = "REV")]
+        baseline_rev: Option<String>,
+    },
 }
 
 /// Outcome of a command whose input could be read.
@@ -179,6 +192,16 @@ fn main() -> ExitCode {
             }
             ExitCode::from(worst)
         }
+        Command::ReleaseCheck {
+            changelog,
+            baseline_rev,
+        } => match release_check(changelog.as_deref(), baseline_rev.as_deref()) {
+            Ok(code) => ExitCode::from(code),
+            Err(message) => {
+                eprintln!("error: {}", one_line(message));
+                ExitCode::from(UNUSABLE_INPUT)
+            }
+        },
     }
 }
 
@@ -599,4 +622,183 @@ fn report_facade(workspace: &Path) {
         }
         Err(e) => println!("facade: not checked: cannot run cargo: {}", one_line(e)),
     }
+}
+
+/// `release-check`: every published crate of the workspace at the root of the current git
+/// repository, its version at the baseline commit (`git show`) against its version now, and the
+/// changelog's entries since. Returns the exit status; `Err` is unusable input (exit status 2).
+fn release_check(changelog: Option<&Path>, baseline_rev: Option<&str>) -> Result<u8, String> {
+    let root = PathBuf::from(
+        git(Path::new("."), &["rev-parse", "--show-toplevel"])
+            .map_err(|e| format!("release-check runs inside the git repository: {e}"))?,
+    );
+    let git_here = |args: &[&str]| git(&root, args);
+
+    let changelog_path = changelog.map_or_else(|| root.join("CHANGELOG.md"), Path::to_path_buf);
+    let text = std::fs::read_to_string(&changelog_path)
+        .map_err(|e| format!("{}: {e}", changelog_path.display()))?;
+    let changelog =
+        Changelog::parse(&text).map_err(|e| format!("{}: {e}", changelog_path.display()))?;
+    // Checked here, before any crate, so that it is reported once.
+    changelog
+        .require_unreleased()
+        .map_err(|e| format!("{}: {e}", changelog_path.display()))?;
+
+    let rev = match baseline_rev {
+        Some(rev) => rev.to_string(),
+        None => {
+            let file = root.join(".ci/semver-baseline");
+            let rev = std::fs::read_to_string(&file)
+                .map_err(|e| format!("no --baseline-rev, and {}: {e}", file.display()))?;
+            let rev = rev.trim().to_string();
+            if rev.is_empty() {
+                return Err(format!(
+                    "no --baseline-rev, and {} is empty",
+                    file.display()
+                ));
+            }
+            rev
+        }
+    };
+    let commit = git_here(&[
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        &format!("{rev}^{{commit}}"),
+    ])
+    .map_err(|_| {
+        format!(
+            "baseline `{rev}` is not a commit of this repository (a shallow clone lacks it: \
+                 `git fetch --unshallow`)"
+        )
+    })?;
+    let baseline = baseline_versions(&root, &commit)?;
+
+    let root_manifest = read_manifest(&root.join("Cargo.toml"))?;
+    let dirs = root_manifest
+        .package_dirs()
+        .map_err(|e| format!("{}: {e}", root.join("Cargo.toml").display()))?;
+    let (mut worst, mut published, mut too_small) = (0, 0, 0);
+    for dir in dirs {
+        let path = root.join(&dir).join("Cargo.toml");
+        let in_file = |e: release::InputError| format!("{}: {e}", path.display());
+        let checked = read_manifest(&path).and_then(|manifest| {
+            let name = manifest.package_name().map_err(in_file)?.to_string();
+            if !manifest.publishable(&root_manifest).map_err(in_file)? {
+                return Ok(None);
+            }
+            let current = manifest.resolved_version(&root_manifest).map_err(in_file)?;
+            Ok(Some((name, current)))
+        });
+        let (name, current) = match checked {
+            Ok(Some(crate_version)) => crate_version,
+            Ok(None) => continue,
+            Err(message) => {
+                eprintln!("error: {}", one_line(message));
+                worst = UNUSABLE_INPUT;
+                continue;
+            }
+        };
+        published += 1;
+        let baseline_version = baseline.get(&name).copied();
+        let entries = match baseline_version {
+            Some(version) => changelog
+                .entries_since(version)
+                .map_err(|e| format!("{}: {e}", changelog_path.display()))?,
+            None => Vec::new(),
+        };
+        let check = release::check_crate(&name, baseline_version, current, &entries);
+        if check.is_ok() {
+            println!("{check}");
+        } else {
+            eprintln!("{check}");
+            too_small += 1;
+            worst = worst.max(FOUND_PROBLEMS);
+        }
+    }
+    if published == 0 && worst == 0 {
+        return Err(format!(
+            "{}: no published package in the workspace",
+            root.join("Cargo.toml").display()
+        ));
+    }
+    if too_small > 0 {
+        eprintln!(
+            "release-check: {too_small} of {published} published crate(s) are bumped less than \
+             the entries of {} since {} need",
+            changelog_path.display(),
+            &commit[..commit.len().min(12)]
+        );
+    }
+    Ok(worst)
+}
+
+/// The published crates' versions at `commit`, by package name (from its workspace members, so
+/// that a crate that moved directory keeps its baseline version). Empty when `commit` has no
+/// `Cargo.toml` at the root.
+fn baseline_versions(
+    root: &Path,
+    commit: &str,
+) -> Result<BTreeMap<String, release::Version>, String> {
+    let mut versions = BTreeMap::new();
+    let Some(root_manifest) = git_show(root, commit, "Cargo.toml")? else {
+        return Ok(versions);
+    };
+    let at = |path: &str, e: release::InputError| format!("{commit}:{path}: {e}");
+    let root_manifest = Manifest::parse(&root_manifest).map_err(|e| at("Cargo.toml", e))?;
+    for dir in root_manifest
+        .package_dirs()
+        .map_err(|e| at("Cargo.toml", e))?
+    {
+        let path = if dir == "." {
+            "Cargo.toml".to_string()
+        } else {
+            format!("{dir}/Cargo.toml")
+        };
+        let text = git_show(root, commit, &path)?
+            .ok_or_else(|| format!("{commit}:{path}: the workspace member has no Cargo.toml"))?;
+        let manifest = Manifest::parse(&text).map_err(|e| at(&path, e))?;
+        let name = manifest.package_name().map_err(|e| at(&path, e))?;
+        let version = manifest
+            .resolved_version(&root_manifest)
+            .map_err(|e| at(&path, e))?;
+        versions.insert(name.to_string(), version);
+    }
+    Ok(versions)
+}
+
+fn read_manifest(path: &Path) -> Result<Manifest, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Manifest::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `git show <commit>:<path>`, `None` when the commit has no such file.
+fn git_show(root: &Path, commit: &str, path: &str) -> Result<Option<String>, String> {
+    let object = format!("{commit}:{path}");
+    if git(root, &["cat-file", "-e", &object]).is_err() {
+        return Ok(None);
+    }
+    git(root, &["show", "--no-textconv", &object])
+        .map(Some)
+        .map_err(|e| format!("git show {object}: {e}"))
+}
+
+/// Runs git in `dir`; its standard output, without the final line break, or why it failed.
+fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
+    let out = process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        return Err(format!("git {}: {}", args.join(" "), stderr.trim()));
+    }
+    let mut stdout =
+        String::from_utf8(out.stdout).map_err(|_| format!("git {}: not UTF-8", args.join(" ")))?;
+    if stdout.ends_with('\n') {
+        stdout.pop();
+    }
+    Ok(stdout)
 }
