@@ -38,8 +38,9 @@ pub struct Extracted {
     pub decisions: Vec<Decision>,
 }
 
-/// A place where extraction cannot go on without a person: the kept record says Clerk has one
-/// value, Clerk's spec now has another (and not the one this fragment has).
+/// A place where a person must decide before the fragment can follow Clerk's spec: a kept record
+/// says Clerk has one value and Clerk's spec now has another (and not the one this fragment has),
+/// or, for `update`, an operation gone or a build rule broken with no mechanical fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     /// The JSON pointer of the deviation.

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::api_diff::{self, ApiChange, Impact, Verdict};
 use crate::deviations;
-use crate::extract;
+use crate::extract::{self, Decision};
 use crate::generate;
 use crate::rules;
 use crate::spec::{Fragment, operations, pointer};
@@ -32,15 +32,6 @@ pub struct Options {
     pub commit_date: Option<String>,
     /// Today, `YYYY-MM-DD`, for `x-upstream.vendored-on`.
     pub today: String,
-}
-
-/// A point where the update needs a person; nothing is written while there is one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
-    /// Where, as a JSON pointer into the fragment (or Clerk's spec at the same path).
-    pub pointer: String,
-    /// Why.
-    pub why: String,
 }
 
 /// The outcome of planning an update.
@@ -135,10 +126,7 @@ pub fn plan(
     let extracted = extract::extract(upstream, &ids, Some(current), source)?;
     let mut doc = extracted.doc;
     let notes = extracted.notes;
-    decisions.extend(extracted.decisions.into_iter().map(|d| Decision {
-        pointer: d.pointer,
-        why: d.why,
-    }));
+    decisions.extend(extracted.decisions);
     carry_own_documentation(&current.raw, &mut doc, "");
     keep_own_header(&current.raw, upstream, &mut doc, options);
     keep_record_order(&current.raw, &mut doc);

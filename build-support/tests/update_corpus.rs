@@ -458,8 +458,11 @@ fn unusable_input_is_exit_2() {
     let _ = Path::new(FRAGMENT);
 }
 
+/// A change to Clerk's spec.
+type Edit = fn(&mut Value);
+
 /// Every applied case with its verdict, for the cross-check with cargo-semver-checks.
-const APPLIED: [(&str, fn(&mut Value), &str); 9] = [
+const APPLIED: [(&str, Edit, &str); 9] = [
     ("field added", edits::field_added, "breaking"),
     ("field removed", edits::field_removed, "breaking"),
     ("nullable added", edits::nullable_added, "breaking"),
