@@ -616,7 +616,10 @@ fn report_facade(workspace: &Path) {
         Ok(out) => {
             println!("facade: does not compile against the new generated code; adapt it:");
             let stderr = String::from_utf8_lossy(&out.stderr);
-            for line in stderr.lines().filter(|l| l.contains("error")).take(10) {
+            let errors = stderr
+                .lines()
+                .filter(|l| l.contains("error") && !l.contains("could not compile"));
+            for line in errors.take(10) {
                 println!("facade: {}", one_line(line));
             }
         }
