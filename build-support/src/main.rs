@@ -506,7 +506,7 @@ fn run_update(
     for change in &plan.changes {
         println!("{change}");
     }
-    if !plan.changes.is_empty() {
+    if plan.changes.iter().any(|c| c.item.starts_with("raw::")) {
         println!(
             "facade: clerk_actor_tokens::raw is the generated client, so each `raw::` line above is a change of the SDK's public API"
         );

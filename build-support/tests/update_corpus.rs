@@ -139,6 +139,13 @@ mod edits {
             json!({"$ref": "#/components/responses/ClerkErrors"});
     }
 
+    pub fn error_status_removed(spec: &mut Value) {
+        spec["paths"]["/actor_tokens"]["post"]["responses"]
+            .as_object_mut()
+            .unwrap()
+            .shift_remove("402");
+    }
+
     pub fn deviation_made_moot(spec: &mut Value) {
         actor_token(spec)
             .as_object_mut()
@@ -377,6 +384,21 @@ fn a_new_error_status() {
 }
 
 #[test]
+fn an_error_status_removed() {
+    let ws = Workspace::new();
+    let result = ws.update(edits::error_status_removed);
+    // The client is the same; the typed mock loses the answer users may have scripted.
+    applied(
+        &ws,
+        result,
+        &[
+            "breaking: clerk_actor_tokens_httpmock::operations::CreateActorTokenThen::payment_required: function removed",
+        ],
+        "breaking",
+    );
+}
+
+#[test]
 fn additional_properties_made_moot_upstream() {
     // Clerk drops `additionalProperties: false` from ActorToken: the recorded deviation is moot.
     let ws = Workspace::new();
@@ -462,7 +484,7 @@ fn unusable_input_is_exit_2() {
 type Edit = fn(&mut Value);
 
 /// Every applied case with its verdict, for the cross-check with cargo-semver-checks.
-const APPLIED: [(&str, Edit, &str); 9] = [
+const APPLIED: [(&str, Edit, &str); 10] = [
     ("field added", edits::field_added, "breaking"),
     ("field removed", edits::field_removed, "breaking"),
     ("nullable added", edits::nullable_added, "breaking"),
@@ -482,14 +504,20 @@ const APPLIED: [(&str, Edit, &str); 9] = [
         "breaking",
     ),
     ("error status added", edits::error_status_added, "additive"),
+    (
+        "error status removed",
+        edits::error_status_removed,
+        "breaking",
+    ),
     ("deviation made moot", edits::deviation_made_moot, "none"),
     ("error schema closed", edits::error_schema_closed, "none"),
 ];
 
 /// The verdicts agree with cargo-semver-checks. For each applied case, on a full copy of the
 /// workspace: `update` (which then compiles the facade against the new code), and where the facade
-/// still compiles, cargo-semver-checks on the SDK crate (built from the snapshot) against this
-/// workspace, as a patch release: it must fail exactly when the verdict is `breaking`. Where the
+/// still compiles, cargo-semver-checks on the SDK and the typed mocks (built from the snapshots)
+/// against this workspace, as a patch release: it must fail exactly when the verdict is
+/// `breaking`. Where the
 /// facade no longer compiles, the report must say so and the verdict must be `breaking`.
 #[test]
 #[ignore = "builds the SDK about twice per case; .ci/steps/62-verdicts.sh runs it (it needs cargo-semver-checks)"]
@@ -551,6 +579,8 @@ fn verdicts_agree_with_cargo_semver_checks() {
                 "check-release",
                 "-p",
                 "clerk-actor-tokens",
+                "-p",
+                "clerk-actor-tokens-httpmock",
                 "--baseline-root",
             ])
             .arg(common::root())
