@@ -87,14 +87,30 @@ pub fn compare(root: &str, old: &str, new: &str) -> Result<Vec<ApiChange>, Strin
     let old = public_items(root, old).map_err(|e| format!("the old code does not parse: {e}"))?;
     let new = public_items(root, new).map_err(|e| format!("the new code does not parse: {e}"))?;
     let mut changes = Vec::new();
-    // A trait implementation of a type that is itself removed or added goes with it: one line.
-    let goes_with_its_type = |path: &str, other: &BTreeMap<String, Item>| {
-        path.split_once(": impl ")
-            .is_some_and(|(owner, _)| !other.contains_key(owner))
-    };
+    // The methods and trait implementations of a type that is itself removed or added go with
+    // it: one line for the type.
+    let goes_with_its_type =
+        |path: &str, side: &BTreeMap<String, Item>, other: &BTreeMap<String, Item>| {
+            let one_sided = |owner: &str| {
+                matches!(
+                    side.get(owner),
+                    Some(Item::Struct { .. } | Item::Enum { .. })
+                ) && !other.contains_key(owner)
+            };
+            match path.split_once(": impl ") {
+                // An implementation goes with any type of this crate it names that is on one side.
+                Some((module_or_owner, implemented)) => {
+                    one_sided(module_or_owner)
+                        || implemented
+                            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                            .any(|name| !name.is_empty() && one_sided(&join(module_or_owner, name)))
+                }
+                None => one_sided(path.rsplit_once("::").map_or("", |(owner, _)| owner)),
+            }
+        };
     for (path, before) in &old {
         match new.get(path) {
-            None if goes_with_its_type(path, &new) => {}
+            None if goes_with_its_type(path, &old, &new) => {}
             None => changes.push(change(
                 Impact::Breaking,
                 path,
@@ -104,7 +120,7 @@ pub fn compare(root: &str, old: &str, new: &str) -> Result<Vec<ApiChange>, Strin
         }
     }
     for (path, after) in &new {
-        if !old.contains_key(path) && !goes_with_its_type(path, &old) {
+        if !old.contains_key(path) && !goes_with_its_type(path, &new, &old) {
             changes.push(change(
                 Impact::Additive,
                 path,
@@ -391,6 +407,18 @@ fn collect(prefix: &str, items: &[syn::Item], out: &mut BTreeMap<String, Item>) 
                 // The type's own name, without generics, is where its members are listed.
                 let owner = join(prefix, self_ty.split('<').next().unwrap_or(&self_ty));
                 match &i.trait_ {
+                    // A trait implemented for a type of this crate is listed under that type;
+                    // one for another crate's type (`From<X> for Option<Y>`) under the module.
+                    Some((_, trait_path, _)) if self_ty.contains("::") => {
+                        out.insert(
+                            format!(
+                                "{prefix}: impl {} for {}",
+                                shown(&tokens(trait_path)),
+                                shown(&self_ty)
+                            ),
+                            Item::Impl,
+                        );
+                    }
                     Some((_, trait_path, _)) => {
                         out.insert(
                             format!("{owner}: impl {}", shown(&tokens(trait_path))),
@@ -625,6 +653,21 @@ mod tests {
                 "additive: raw::Client::create_actor_token: function added",
                 "additive: raw::types::Status: derives PartialEq",
             ]
+        );
+    }
+
+    #[test]
+    fn the_members_of_a_type_added_or_removed_go_with_it() {
+        let with_session = format!(
+            "{TOKEN}\npub struct Session {{ pub id: String }}\nimpl Session {{ pub fn new() -> Self {{ todo!() }} }}\nimpl ::std::fmt::Display for Session {{ fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {{ Ok(()) }} }}"
+        );
+        assert_eq!(
+            report(TOKEN, &with_session),
+            ["additive: raw::Session: struct added"]
+        );
+        assert_eq!(
+            report(&with_session, TOKEN),
+            ["breaking: raw::Session: struct removed"]
         );
     }
 
