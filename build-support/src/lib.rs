@@ -17,8 +17,8 @@
 //! The `build-support` binary (feature `cli`) exposes them as `check`, `diff-upstream`, `extract`
 //! and `snapshot`.
 //!
-//! [`release`] is the release check's logic: whether the crates' versions are bumped as much as
-//! the changelog's entries since the last release require (`release-check`).
+//! [`release`] (feature `cli`) is the release check's logic: whether the crates' versions are
+//! bumped as much as the changelog's entries since the last release require (`release-check`).
 
 #[cfg(feature = "codegen")]
 pub mod api_diff;
@@ -29,6 +29,7 @@ pub mod diff;
 pub mod extract;
 #[cfg(feature = "codegen")]
 pub mod generate;
+#[cfg(feature = "cli")]
 pub mod release;
 pub mod rules;
 #[cfg(feature = "snapshot")]

@@ -683,28 +683,12 @@ pub fn check_crate(
     }
 }
 
-/// A value of a `Cargo.toml` key, as far as the check reads it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Value {
-    Str(String),
-    Bool(bool),
-    /// An array; only its string elements are kept.
-    Array(Vec<String>),
-    /// Anything else (numbers, dates, nested tables), kept as written.
-    Other(String),
-}
-
 /// The keys of a `Cargo.toml` that the release check reads: the `[package]` name, version and
 /// `publish`, the `[workspace]` members and the `[workspace.package]` version and `publish`.
-///
-/// A minimal reader, not a TOML parser: it knows table headers, `key = value` lines (dotted keys
-/// and one-level inline tables too), strings, booleans, arrays of strings (over several lines
-/// too), comments and multi-line strings (which it skips). That is all a manifest of this
-/// workspace uses for these keys; another form of them is refused, not guessed at.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// Read with the `toml` crate; another form of these keys than Cargo's is refused, not guessed at.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Manifest {
-    /// Every key read, by its full dotted path (`package.version`, `package.version.workspace`).
-    values: BTreeMap<String, (usize, Value)>,
+    table: toml::Table,
 }
 
 /// Where a package's version comes from.
@@ -717,107 +701,47 @@ pub enum PackageVersion {
 }
 
 impl Manifest {
-    /// Reads the keys (see [`Manifest`]).
+    /// Reads a manifest.
     pub fn parse(text: &str) -> Result<Self, InputError> {
-        let mut values = BTreeMap::new();
-        let mut table = String::new();
-        let mut lines = text.lines().enumerate();
-        while let Some((index, raw)) = lines.next() {
-            let number = index + 1;
-            let line = strip_comment(raw).trim();
-            if line.is_empty() {
-                continue;
-            }
-            if line.starts_with('[') {
-                let name = line
-                    .strip_prefix("[[")
-                    .and_then(|l| l.strip_suffix("]]"))
-                    .or_else(|| line.strip_prefix('[').and_then(|l| l.strip_suffix(']')))
-                    .ok_or_else(|| InputError::at(number, format!("cannot read `{line}`")))?;
-                table = dotted(name);
-                continue;
-            }
-            let Some((key, value)) = line.split_once('=') else {
-                return Err(InputError::at(number, format!("cannot read `{line}`")));
-            };
-            let key = dotted(key);
-            let full = if table.is_empty() {
-                key
-            } else {
-                format!("{table}.{key}")
-            };
-            let mut value = value.trim().to_string();
-            if let Some(quotes) = ["\"\"\"", "'''"].into_iter().find(|q| value.starts_with(q)) {
-                // A multi-line string (a description): skip to its end; no key here reads one.
-                let mut rest = value[3..].to_string();
-                while !rest.contains(quotes) {
-                    match lines.next() {
-                        Some((_, next)) => rest = next.to_string(),
-                        None => {
-                            return Err(InputError::at(number, "a multi-line string never ends"));
-                        }
-                    }
-                }
-                values.insert(full, (number, Value::Other("\"\"\"...\"\"\"".into())));
-                continue;
-            }
-            if value.starts_with('[') {
-                while !array_closed(&value) {
-                    match lines.next() {
-                        Some((_, next)) => {
-                            value.push(' ');
-                            value.push_str(strip_comment(next).trim());
-                        }
-                        None => return Err(InputError::at(number, "an array never ends")),
-                    }
-                }
-            }
-            if let Some(inner) = value.strip_prefix('{').and_then(|v| v.strip_suffix('}')) {
-                for pair in split_top_level(inner) {
-                    let Some((k, v)) = pair.split_once('=') else {
-                        return Err(InputError::at(number, format!("cannot read `{line}`")));
-                    };
-                    values.insert(format!("{full}.{}", dotted(k)), (number, parse_value(v)));
-                }
-                continue;
-            }
-            values.insert(full, (number, parse_value(&value)));
+        let table = text
+            .parse::<toml::Table>()
+            .map_err(|e| InputError::new(crate::one_line(e.message())))?;
+        Ok(Manifest { table })
+    }
+
+    /// The value at a dotted path of tables (`package.version`).
+    fn get(&self, key: &str) -> Option<&toml::Value> {
+        let mut parts = key.split('.');
+        let mut value = self.table.get(parts.next()?)?;
+        for part in parts {
+            value = value.as_table()?.get(part)?;
         }
-        Ok(Manifest { values })
+        Some(value)
     }
 
-    fn get(&self, key: &str) -> Option<&(usize, Value)> {
-        self.values.get(key)
-    }
-
-    /// Whether the manifest has a `[package]` table (or any `package.` key).
+    /// Whether the manifest has a `[package]` table.
     pub fn has_package(&self) -> bool {
-        self.values.keys().any(|k| k.starts_with("package."))
+        self.table.contains_key("package")
     }
 
     /// The `[package]` name.
     pub fn package_name(&self) -> Result<&str, InputError> {
         match self.get("package.name") {
-            Some((_, Value::Str(name))) => Ok(name),
-            Some((line, _)) => Err(InputError::at(*line, "`name` is not a string")),
+            Some(toml::Value::String(name)) => Ok(name),
+            Some(_) => Err(InputError::new("`name` is not a string")),
             None => Err(InputError::new("no `name` in `[package]`")),
         }
     }
 
     /// The `[package]` version, or that it is the workspace's.
     pub fn package_version(&self) -> Result<PackageVersion, InputError> {
-        if let Some((line, value)) = self.get("package.version.workspace") {
-            return match value {
-                Value::Bool(true) => Ok(PackageVersion::Workspace),
-                _ => Err(InputError::at(*line, "`version.workspace` is not `true`")),
-            };
-        }
         match self.get("package.version") {
-            Some((line, Value::Str(v))) => Version::parse(v)
-                .map(PackageVersion::Literal)
-                .map_err(|e| InputError::at(*line, e.message)),
-            Some((line, _)) => Err(InputError::at(
-                *line,
+            Some(toml::Value::String(v)) => Version::parse(v).map(PackageVersion::Literal),
+            Some(toml::Value::Table(t)) => match t.get("workspace") {
+                Some(toml::Value::Boolean(true)) => Ok(PackageVersion::Workspace),
+                _ => Err(InputError::new("`version.workspace` is not `true`")),
+            },
+            Some(_) => Err(InputError::new(
                 "`version` is neither a string nor `version.workspace = true`",
             )),
             None => Err(InputError::new("no `version` in `[package]`")),
@@ -827,10 +751,8 @@ impl Manifest {
     /// The `[workspace.package]` version, which members inherit with `version.workspace = true`.
     pub fn workspace_version(&self) -> Result<Version, InputError> {
         match self.get("workspace.package.version") {
-            Some((line, Value::Str(v))) => {
-                Version::parse(v).map_err(|e| InputError::at(*line, e.message))
-            }
-            Some((line, _)) => Err(InputError::at(*line, "`version` is not a string")),
+            Some(toml::Value::String(v)) => Version::parse(v),
+            Some(_) => Err(InputError::new("`version` is not a string")),
             None => Err(InputError::new("no `version` in `[workspace.package]`")),
         }
     }
@@ -850,16 +772,20 @@ impl Manifest {
     /// Whether the package may be published: `false` for `publish = false` and `publish = []`,
     /// with `publish.workspace = true` read from `workspace`, the workspace root's manifest.
     pub fn publishable(&self, workspace: &Manifest) -> Result<bool, InputError> {
-        let publish = |value: Option<&(usize, Value)>| match value {
-            None | Some((_, Value::Bool(true))) => Ok(true),
-            Some((_, Value::Bool(false))) => Ok(false),
-            Some((_, Value::Array(registries))) => Ok(!registries.is_empty()),
-            Some((line, _)) => Err(InputError::at(*line, "cannot read `publish`")),
+        let publish = |value: Option<&toml::Value>| match value {
+            None | Some(toml::Value::Boolean(true)) => Ok(true),
+            Some(toml::Value::Boolean(false)) => Ok(false),
+            Some(toml::Value::Array(registries)) => Ok(!registries.is_empty()),
+            Some(_) => Err(InputError::new("cannot read `publish`")),
         };
-        match self.get("package.publish.workspace") {
-            Some((_, Value::Bool(true))) => publish(workspace.get("workspace.package.publish")),
-            Some((line, _)) => Err(InputError::at(*line, "`publish.workspace` is not `true`")),
-            None => publish(self.get("package.publish")),
+        match self.get("package.publish") {
+            Some(toml::Value::Table(t)) => match t.get("workspace") {
+                Some(toml::Value::Boolean(true)) => {
+                    publish(workspace.get("workspace.package.publish"))
+                }
+                _ => Err(InputError::new("`publish.workspace` is not `true`")),
+            },
+            other => publish(other),
         }
     }
 
@@ -874,16 +800,16 @@ impl Manifest {
         }
         match self.get("workspace.members") {
             None => {}
-            Some((line, Value::Array(members))) => {
+            Some(toml::Value::Array(members)) => {
                 for member in members {
+                    let Some(member) = member.as_str() else {
+                        return Err(InputError::new("`members` is not an array of strings"));
+                    };
                     if member.contains(['*', '?', '[']) {
-                        return Err(InputError::at(
-                            *line,
-                            format!(
-                                "workspace member `{member}` is a glob; release-check needs the \
-                                 members listed one by one"
-                            ),
-                        ));
+                        return Err(InputError::new(format!(
+                            "workspace member `{member}` is a glob; release-check needs the \
+                             members listed one by one"
+                        )));
                     }
                     let mut dir = member.trim_end_matches('/');
                     while let Some(rest) = dir.strip_prefix("./") {
@@ -895,133 +821,10 @@ impl Manifest {
                     }
                 }
             }
-            Some((line, _)) => {
-                return Err(InputError::at(
-                    *line,
-                    "`members` is not an array of strings",
-                ));
-            }
+            Some(_) => return Err(InputError::new("`members` is not an array of strings")),
         }
         Ok(dirs)
     }
-}
-
-/// A dotted key without spaces or quotes around its parts (`package . "version"` ->
-/// `package.version`).
-fn dotted(key: &str) -> String {
-    key.split('.')
-        .map(|part| part.trim().trim_matches(['"', '\'']))
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
-/// The line up to a `#` that is not inside a string.
-fn strip_comment(line: &str) -> &str {
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for (i, c) in line.char_indices() {
-        match quote {
-            Some('"') if escaped => escaped = false,
-            Some('"') if c == '\\' => escaped = true,
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == '"' || c == '\'' => quote = Some(c),
-            None if c == '#' => return &line[..i],
-            None => {}
-        }
-    }
-    line
-}
-
-/// Whether an array value's brackets (outside strings) are balanced.
-fn array_closed(value: &str) -> bool {
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for c in value.chars() {
-        match quote {
-            Some('"') if escaped => escaped = false,
-            Some('"') if c == '\\' => escaped = true,
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == '"' || c == '\'' => quote = Some(c),
-            None if c == '[' => depth += 1,
-            None if c == ']' => depth -= 1,
-            None => {}
-        }
-    }
-    depth <= 0
-}
-
-fn parse_value(value: &str) -> Value {
-    let value = value.trim();
-    if let Some(s) = string_value(value) {
-        return Value::Str(s);
-    }
-    match value {
-        "true" => return Value::Bool(true),
-        "false" => return Value::Bool(false),
-        _ => {}
-    }
-    if let Some(inner) = value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
-        let items = split_top_level(inner)
-            .into_iter()
-            .filter_map(|item| string_value(item.trim()))
-            .collect();
-        return Value::Array(items);
-    }
-    Value::Other(value.to_string())
-}
-
-/// A basic (`"..."`, with `\"` and `\\` escapes) or literal (`'...'`) string.
-fn string_value(value: &str) -> Option<String> {
-    if let Some(inner) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
-        return (!inner.contains('\'')).then(|| inner.to_string());
-    }
-    let inner = value.strip_prefix('"')?.strip_suffix('"')?;
-    let mut out = String::new();
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next()? {
-                '"' => out.push('"'),
-                '\\' => out.push('\\'),
-                _ => return None,
-            },
-            '"' => return None,
-            c => out.push(c),
-        }
-    }
-    Some(out)
-}
-
-/// The items of an array's inside, split at commas outside strings and nested brackets.
-fn split_top_level(inner: &str) -> Vec<&str> {
-    let mut items = Vec::new();
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    let mut start = 0;
-    for (i, c) in inner.char_indices() {
-        match quote {
-            Some('"') if escaped => escaped = false,
-            Some('"') if c == '\\' => escaped = true,
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == '"' || c == '\'' => quote = Some(c),
-            None if c == '[' || c == '{' => depth += 1,
-            None if c == ']' || c == '}' => depth -= 1,
-            None if c == ',' && depth == 0 => {
-                items.push(&inner[start..i]);
-                start = i + 1;
-            }
-            None => {}
-        }
-    }
-    if !inner[start..].trim().is_empty() {
-        items.push(&inner[start..]);
-    }
-    items
 }
 
 #[cfg(test)]
@@ -1404,7 +1207,6 @@ version = "1"
     fn manifests_the_check_cannot_read_are_refused() {
         let pre = Manifest::parse("[package]\nname = \"a\"\nversion = \"0.2.0-rc.1\"\n").unwrap();
         let err = pre.package_version().unwrap_err();
-        assert_eq!(err.line, Some(3));
         assert!(err.message.contains("pre-release"), "{err}");
         let none = Manifest::parse("[package]\nname = \"a\"\n").unwrap();
         assert!(none.package_version().is_err());
