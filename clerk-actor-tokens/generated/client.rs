@@ -118,6 +118,216 @@ extra claims that Clerk copies into the `act` claim of the session token.*/
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
+    ///`GetSessionListResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct GetSessionListResponse {
+        pub data: ::std::vec::Vec<Session>,
+        ///How many sessions match, over all pages.
+        pub total_count: i64,
+    }
+    ///`GetSessionListStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetSessionListStatus {
+        #[serde(rename = "abandoned")]
+        Abandoned,
+        #[serde(rename = "active")]
+        Active,
+        #[serde(rename = "ended")]
+        Ended,
+        #[serde(rename = "expired")]
+        Expired,
+        #[serde(rename = "removed")]
+        Removed,
+        #[serde(rename = "replaced")]
+        Replaced,
+        #[serde(rename = "revoked")]
+        Revoked,
+    }
+    impl ::std::fmt::Display for GetSessionListStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Abandoned => f.write_str("abandoned"),
+                Self::Active => f.write_str("active"),
+                Self::Ended => f.write_str("ended"),
+                Self::Expired => f.write_str("expired"),
+                Self::Removed => f.write_str("removed"),
+                Self::Replaced => f.write_str("replaced"),
+                Self::Revoked => f.write_str("revoked"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetSessionListStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "abandoned" => Ok(Self::Abandoned),
+                "active" => Ok(Self::Active),
+                "ended" => Ok(Self::Ended),
+                "expired" => Ok(Self::Expired),
+                "removed" => Ok(Self::Removed),
+                "replaced" => Ok(Self::Replaced),
+                "revoked" => Ok(Self::Revoked),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetSessionListStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GetSessionListStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A signed-in session of a user. `actor` is set (with at least `sub`, the actor's user id) when the session is an impersonation.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct Session {
+        ///When the session is abandoned without activity, a Unix timestamp in milliseconds.
+        pub abandon_at: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub actor: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        pub client_id: ::std::string::String,
+        ///Creation time, a Unix timestamp in milliseconds.
+        pub created_at: i64,
+        ///When the session ends at the latest, a Unix timestamp in milliseconds.
+        pub expire_at: i64,
+        pub id: ::std::string::String,
+        ///Last activity, a Unix timestamp in milliseconds.
+        pub last_active_at: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_active_organization_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub latest_activity: ::std::option::Option<SessionActivityResponse>,
+        pub object: SessionObject,
+        pub status: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tasks: ::std::option::Option<::std::vec::Vec<SessionTask>>,
+        ///Time of the last change, a Unix timestamp in milliseconds.
+        pub updated_at: i64,
+        pub user_id: ::std::string::String,
+    }
+    ///`SessionActivityResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct SessionActivityResponse(
+        pub ::std::option::Option<SessionActivityResponseInner>,
+    );
+    impl ::std::ops::Deref for SessionActivityResponse {
+        type Target = ::std::option::Option<SessionActivityResponseInner>;
+        fn deref(&self) -> &::std::option::Option<SessionActivityResponseInner> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SessionActivityResponse>
+    for ::std::option::Option<SessionActivityResponseInner> {
+        fn from(value: SessionActivityResponse) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::option::Option<SessionActivityResponseInner>>
+    for SessionActivityResponse {
+        fn from(value: ::std::option::Option<SessionActivityResponseInner>) -> Self {
+            Self(value)
+        }
+    }
+    ///`SessionActivityResponseInner`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SessionActivityResponseInner {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub browser_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub browser_version: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub city: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub device_type: ::std::option::Option<::std::string::String>,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ip_address: ::std::option::Option<::std::string::String>,
+        pub is_mobile: bool,
+        pub object: ::std::string::String,
+    }
+    ///`SessionObject`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum SessionObject {
+        #[serde(rename = "session")]
+        Session,
+    }
+    impl ::std::fmt::Display for SessionObject {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Session => f.write_str("session"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SessionObject {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "session" => Ok(Self::Session),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SessionObject {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SessionObject {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`SessionTask`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SessionTask {
+        pub key: ::std::string::String,
+    }
     /// Generation of default values for serde.
     pub mod defaults {
         pub(super) fn default_nzu64<T, const V: u64>() -> T
@@ -328,6 +538,180 @@ Arguments:
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**List sessions
+
+The sessions of a user (or a client), newest first; Clerk drops old inactive sessions from the list after a while. Give `user_id` or `client_id`.
+
+Sends a `GET` request to `/sessions`
+
+Arguments:
+- `client_id`: Only the sessions of this client.
+- `limit`: How many items a page holds.
+- `offset`: How many items to skip, for the next page.
+- `paginated`: Answer `{data, total_count}` instead of a bare array; the SDK always sends `true`.
+- `status`: Only the sessions in this state.
+- `user_id`: Only the sessions of this user.
+*/
+    pub async fn get_session_list<'a>(
+        &'a self,
+        client_id: Option<&'a str>,
+        limit: Option<::std::num::NonZeroU64>,
+        offset: Option<u64>,
+        paginated: Option<bool>,
+        status: Option<types::GetSessionListStatus>,
+        user_id: Option<&'a str>,
+    ) -> Result<
+        ResponseValue<types::GetSessionListResponse>,
+        Error<types::ClerkErrors>,
+    > {
+        let url = format!("{}/sessions", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("client_id", &client_id))
+            .query(&progenitor_client::QueryParam::new("limit", &limit))
+            .query(&progenitor_client::QueryParam::new("offset", &offset))
+            .query(&progenitor_client::QueryParam::new("paginated", &paginated))
+            .query(&progenitor_client::QueryParam::new("status", &status))
+            .query(&progenitor_client::QueryParam::new("user_id", &user_id))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_session_list",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            422u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Get a session
+
+Sends a `GET` request to `/sessions/{session_id}`
+
+Arguments:
+- `session_id`: Id of the session (`sess_...`).
+*/
+    pub async fn get_session<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> Result<ResponseValue<types::Session>, Error<types::ClerkErrors>> {
+        let url = format!(
+            "{}/sessions/{}", self.baseurl, encode_path(& session_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_session",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Revoke a session
+
+Ends the session at once (status `revoked`). A session token the app already holds stays valid until it expires, about a minute.
+
+Sends a `POST` request to `/sessions/{session_id}/revoke`
+
+Arguments:
+- `session_id`: Id of the session (`sess_...`).
+*/
+    pub async fn revoke_session<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> Result<ResponseValue<types::Session>, Error<types::ClerkErrors>> {
+        let url = format!(
+            "{}/sessions/{}/revoke", self.baseurl, encode_path(& session_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "revoke_session",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             404u16 => {
