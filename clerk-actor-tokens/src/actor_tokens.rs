@@ -70,28 +70,6 @@ impl<'c> ActorTokens<'c> {
     }
 }
 
-macro_rules! call_options {
-    () => {
-        /// Overrides the client's retry policy for this call.
-        pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-            self.options.retry = Some(policy);
-            self
-        }
-
-        /// Overrides the client's per-request time limit for this call.
-        pub fn request_timeout(mut self, timeout: Duration) -> Self {
-            self.options.request_timeout = Some(timeout);
-            self
-        }
-
-        /// Overrides the client's limit for the whole call, retries included.
-        pub fn deadline(mut self, timeout: Duration) -> Self {
-            self.options.deadline = Some(timeout);
-            self
-        }
-    };
-}
-
 /// A create request being put together. See [`ActorTokens::create`].
 #[derive(Debug)]
 #[must_use = "nothing is sent until `.send().await`"]
@@ -173,6 +151,7 @@ async fn create(
         actor_sub: Some(&body.actor.sub),
         actor_token_id: None,
         expires_in_seconds: Some(body.expires_in_seconds.get()),
+        session_id: None,
     };
     let shared = &clerk.shared;
     call::run(shared, Operation::Create, &options, audit, || {

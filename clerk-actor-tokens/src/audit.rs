@@ -1,5 +1,6 @@
 //! The audit trail of a call: who impersonated whom (`user_id`, `actor.sub`), which token
-//! (`actor_token.id`), until when (`actor_token.expires_at`) and Clerk's trace id of the answer.
+//! (`actor_token.id`) or session (`session.id`), until when (`actor_token.expires_at`) and
+//! Clerk's trace id of the answer.
 //!
 //! The facts go on the call's span (declared in `call.rs`), each recorded once, and into one
 //! event per call with target [`AUDIT_TARGET`], so that an application can route exactly those
@@ -11,12 +12,13 @@ use tracing::field::display;
 use crate::error::Error;
 use crate::model::ActorToken;
 use crate::operation::Operation;
+use crate::session::{Session, SessionPage};
 
 /// The `tracing` target of the SDK's audit events: one per call that reached the point of sending,
 /// `INFO` for a created or revoked token and for a refusal, `WARN` for a create whose outcome is
 /// unknown. Each has `operation`, `outcome`, `user_id`, `actor.sub`, `actor_token.id`,
-/// `actor_token.expires_at` (Unix ms), `clerk.trace_id` and, for failures, `error`, as far as
-/// they are known. Route them to an audit log with a target filter:
+/// `actor_token.expires_at` (Unix ms), `session.id`, `clerk.trace_id` and, for failures,
+/// `error`, as far as they are known (a session list has `count` instead of a session). Route them to an audit log with a target filter:
 ///
 /// ```
 /// use tracing_subscriber::{filter::Targets, prelude::*};
@@ -33,7 +35,7 @@ pub const AUDIT_TARGET: &str = "clerk_actor_tokens::audit";
 /// What the request says about the call, for the audit trail.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Audit<'a> {
-    /// The impersonated user (create).
+    /// The impersonated user (create), or the user whose sessions are listed.
     pub user_id: Option<&'a str>,
     /// The actor (create).
     pub actor_sub: Option<&'a str>,
@@ -41,6 +43,16 @@ pub(crate) struct Audit<'a> {
     pub actor_token_id: Option<&'a str>,
     /// The lifetime the create asked for, from which the expiry follows.
     pub expires_in_seconds: Option<u64>,
+    /// The session (get, revoke).
+    pub session_id: Option<&'a str>,
+}
+
+/// An answer the audit trail completes (with what only the call knows) and reports.
+pub(crate) trait Audited {
+    /// Completes it with the answer's trace id and what the request said.
+    fn complete(&mut self, audit: &Audit<'_>, trace_id: Option<&str>);
+    /// Records on the span what the request did not say, and emits the audit event.
+    fn report(&self, audit: &Audit<'_>, span: &Span, op: Operation);
 }
 
 impl Audit<'_> {
@@ -55,54 +67,24 @@ impl Audit<'_> {
         if let Some(id) = self.actor_token_id {
             span.record("actor_token.id", display(id));
         }
+        if let Some(id) = self.session_id {
+            span.record("session.id", display(id));
+        }
     }
 
-    /// Completes a successful answer with what only the call knows (the answer's trace id, the
-    /// expiry the request asked for), records on the span what the request did not say, and
+    /// Completes a successful answer, records on the span what the request did not say, and
     /// emits the audit event.
-    pub(crate) fn finish(
+    pub(crate) fn finish<T: Audited>(
         &self,
         span: &Span,
         op: Operation,
-        mut result: Result<ActorToken, Error>,
+        mut result: Result<T, Error>,
         trace_id: Option<&str>,
-    ) -> Result<ActorToken, Error> {
-        if let Ok(token) = &mut result {
-            token.set_trace_id(trace_id.map(str::to_string));
-            if let Some(seconds) = self.expires_in_seconds {
-                token.set_expires_in(seconds);
-            }
-        }
-        match &result {
-            Ok(token) => {
-                if self.user_id.is_none() {
-                    span.record("user_id", display(token.user_id()));
-                }
-                if self.actor_sub.is_none() {
-                    span.record("actor.sub", display(token.actor().sub()));
-                }
-                if self.actor_token_id.is_none() {
-                    span.record("actor_token.id", display(token.id()));
-                }
-                if let Some(at) = token.expires_at() {
-                    span.record("actor_token.expires_at", at);
-                }
-                let outcome = match op {
-                    Operation::Create => "created",
-                    Operation::Revoke => "revoked",
-                };
-                tracing::info!(
-                    target: AUDIT_TARGET,
-                    parent: span,
-                    operation = op.id(),
-                    outcome,
-                    user_id = %token.user_id(),
-                    actor.sub = %token.actor().sub(),
-                    actor_token.id = %token.id(),
-                    actor_token.expires_at = token.expires_at(),
-                    clerk.trace_id = token.trace_id().map(display),
-                    "actor token {outcome}"
-                );
+    ) -> Result<T, Error> {
+        match &mut result {
+            Ok(answer) => {
+                answer.complete(self, trace_id);
+                answer.report(self, span, op);
             }
             Err(error) if error.is_ambiguous() => tracing::warn!(
                 target: AUDIT_TARGET,
@@ -123,11 +105,108 @@ impl Audit<'_> {
                 user_id = self.user_id.map(display),
                 actor.sub = self.actor_sub.map(display),
                 actor_token.id = self.actor_token_id.map(display),
+                session.id = self.session_id.map(display),
                 clerk.trace_id = error.trace_id().map(display),
                 error = %error,
-                "actor token call failed"
+                "{} call failed", op.noun()
             ),
         }
         result
+    }
+}
+
+impl Audited for ActorToken {
+    fn complete(&mut self, audit: &Audit<'_>, trace_id: Option<&str>) {
+        self.set_trace_id(trace_id.map(str::to_string));
+        if let Some(seconds) = audit.expires_in_seconds {
+            self.set_expires_in(seconds);
+        }
+    }
+
+    fn report(&self, audit: &Audit<'_>, span: &Span, op: Operation) {
+        if audit.user_id.is_none() {
+            span.record("user_id", display(self.user_id()));
+        }
+        if audit.actor_sub.is_none() {
+            span.record("actor.sub", display(self.actor().sub()));
+        }
+        if audit.actor_token_id.is_none() {
+            span.record("actor_token.id", display(self.id()));
+        }
+        if let Some(at) = self.expires_at() {
+            span.record("actor_token.expires_at", at);
+        }
+        let outcome = if op == Operation::Create {
+            "created"
+        } else {
+            "revoked"
+        };
+        tracing::info!(
+            target: AUDIT_TARGET,
+            parent: span,
+            operation = op.id(),
+            outcome,
+            user_id = %self.user_id(),
+            actor.sub = %self.actor().sub(),
+            actor_token.id = %self.id(),
+            actor_token.expires_at = self.expires_at(),
+            clerk.trace_id = self.trace_id().map(display),
+            "actor token {outcome}"
+        );
+    }
+}
+
+impl Audited for Session {
+    fn complete(&mut self, _: &Audit<'_>, trace_id: Option<&str>) {
+        self.set_trace_id(trace_id.map(str::to_string));
+    }
+
+    fn report(&self, audit: &Audit<'_>, span: &Span, op: Operation) {
+        if audit.user_id.is_none() {
+            span.record("user_id", display(self.user_id()));
+        }
+        if let Some(sub) = self.actor_sub() {
+            span.record("actor.sub", display(sub));
+        }
+        if audit.session_id.is_none() {
+            span.record("session.id", display(self.id()));
+        }
+        let outcome = if op == Operation::RevokeSession {
+            "revoked"
+        } else {
+            "read"
+        };
+        tracing::info!(
+            target: AUDIT_TARGET,
+            parent: span,
+            operation = op.id(),
+            outcome,
+            user_id = %self.user_id(),
+            actor.sub = self.actor_sub().map(display),
+            session.id = %self.id(),
+            session.status = %self.status(),
+            clerk.trace_id = self.trace_id().map(display),
+            "session {outcome}"
+        );
+    }
+}
+
+impl Audited for SessionPage {
+    fn complete(&mut self, _: &Audit<'_>, trace_id: Option<&str>) {
+        self.set_trace_id(trace_id.map(str::to_string));
+    }
+
+    fn report(&self, audit: &Audit<'_>, span: &Span, op: Operation) {
+        tracing::info!(
+            target: AUDIT_TARGET,
+            parent: span,
+            operation = op.id(),
+            outcome = "listed",
+            user_id = audit.user_id.map(display),
+            count = self.sessions().len(),
+            total_count = self.total_count(),
+            clerk.trace_id = self.trace_id().map(display),
+            "sessions listed"
+        );
     }
 }

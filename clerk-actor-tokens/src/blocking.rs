@@ -48,6 +48,7 @@ use crate::error::Error;
 use crate::model::{Actor, ActorToken};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
+use crate::session::{Session, SessionPage, SessionStatus};
 
 /// A configured blocking client; see the [module docs](self). Cheap to clone; share one per
 /// process.
@@ -120,6 +121,11 @@ impl Clerk {
     /// The actor-token operations.
     pub fn actor_tokens(&self) -> ActorTokens<'_> {
         ActorTokens { clerk: self }
+    }
+
+    /// The session operations.
+    pub fn sessions(&self) -> Sessions<'_> {
+        Sessions { clerk: self }
     }
 
     /// The base URL requests go to, version path included.
@@ -259,6 +265,135 @@ impl RevokeActorToken<'_> {
     /// Sends the request and waits for the outcome. Returns
     /// [`Error::BlockingInAsyncContext`] when called from inside an async runtime.
     pub fn send(self) -> Result<ActorToken, Error> {
+        self.clerk.block_on(self.inner.send())
+    }
+}
+
+/// The session operations of a blocking [`Clerk`]; see [`crate::Sessions`].
+#[derive(Clone, Copy, Debug)]
+pub struct Sessions<'c> {
+    clerk: &'c Clerk,
+}
+
+impl<'c> Sessions<'c> {
+    /// Starts listing sessions; finish with `.send()` or `.send_all()`. See
+    /// [`crate::Sessions::list`].
+    pub fn list(&self) -> ListSessions<'c> {
+        ListSessions {
+            clerk: self.clerk,
+            inner: self.clerk.inner.sessions().list(),
+        }
+    }
+
+    /// Starts reading a session; finish with `.send()`. See [`crate::Sessions::get`].
+    pub fn get(&self, session_id: impl Into<String>) -> GetSession<'c> {
+        GetSession {
+            clerk: self.clerk,
+            inner: self.clerk.inner.sessions().get(session_id),
+        }
+    }
+
+    /// Starts revoking a session; finish with `.send()`. See [`crate::Sessions::revoke`].
+    pub fn revoke(&self, session_id: impl Into<String>) -> RevokeSession<'c> {
+        RevokeSession {
+            clerk: self.clerk,
+            inner: self.clerk.inner.sessions().revoke(session_id),
+        }
+    }
+}
+
+/// A blocking session list being put together. See [`crate::ListSessions`].
+#[derive(Debug)]
+#[must_use = "nothing is sent until `.send()`"]
+pub struct ListSessions<'c> {
+    clerk: &'c Clerk,
+    inner: crate::ListSessions<'c>,
+}
+
+impl ListSessions<'_> {
+    call_options!();
+
+    /// Only the sessions of this user.
+    pub fn user_id(self, user_id: impl Into<String>) -> Self {
+        Self {
+            inner: self.inner.user_id(user_id),
+            ..self
+        }
+    }
+
+    /// Only the sessions of this client.
+    pub fn client_id(self, client_id: impl Into<String>) -> Self {
+        Self {
+            inner: self.inner.client_id(client_id),
+            ..self
+        }
+    }
+
+    /// Only the sessions in this state.
+    pub fn status(self, status: SessionStatus) -> Self {
+        Self {
+            inner: self.inner.status(status),
+            ..self
+        }
+    }
+
+    /// How many sessions a page holds (1 to 500).
+    pub fn limit(self, limit: u64) -> Self {
+        Self {
+            inner: self.inner.limit(limit),
+            ..self
+        }
+    }
+
+    /// How many sessions to skip.
+    pub fn offset(self, offset: u64) -> Self {
+        Self {
+            inner: self.inner.offset(offset),
+            ..self
+        }
+    }
+
+    /// Sends the request: one page.
+    pub fn send(self) -> Result<SessionPage, Error> {
+        self.clerk.block_on(self.inner.send())
+    }
+
+    /// Every page; see [`crate::ListSessions::send_all`].
+    pub fn send_all(self) -> Result<Vec<Session>, Error> {
+        self.clerk.block_on(self.inner.send_all())
+    }
+}
+
+/// A blocking session read being put together. See [`crate::GetSession`].
+#[derive(Debug)]
+#[must_use = "nothing is sent until `.send()`"]
+pub struct GetSession<'c> {
+    clerk: &'c Clerk,
+    inner: crate::GetSession<'c>,
+}
+
+impl GetSession<'_> {
+    call_options!();
+
+    /// Sends the request and waits for the outcome.
+    pub fn send(self) -> Result<Session, Error> {
+        self.clerk.block_on(self.inner.send())
+    }
+}
+
+/// A blocking session revoke being put together. See [`crate::RevokeSession`].
+#[derive(Debug)]
+#[must_use = "nothing is sent until `.send()`"]
+pub struct RevokeSession<'c> {
+    clerk: &'c Clerk,
+    inner: crate::RevokeSession<'c>,
+}
+
+impl RevokeSession<'_> {
+    call_options!();
+
+    /// Sends the request and waits for the outcome.
+    pub fn send(self) -> Result<Session, Error> {
         self.clerk.block_on(self.inner.send())
     }
 }

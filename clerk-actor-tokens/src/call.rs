@@ -14,12 +14,11 @@ use progenitor_client::ResponseValue;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::audit::Audit;
+use crate::audit::{Audit, Audited};
 use crate::config::Shared;
 use crate::decision::{self, Decision, Facts, Outcome, Stop};
 use crate::error::{AmbiguousOutcome, Error, TimeoutKind, TimeoutPhase};
 use crate::hooks::{ATTEMPT, AttemptRecord};
-use crate::model::ActorToken;
 use crate::operation::Operation;
 use crate::raw::{self, types as wire};
 use crate::response::{self, LimitInfo};
@@ -33,7 +32,32 @@ pub(crate) struct CallOptions {
     pub deadline: Option<Duration>,
 }
 
-type RawResult = Result<ResponseValue<wire::ActorToken>, raw::Error<wire::ClerkErrors>>;
+/// What a generated operation returns: its answer of wire type `W`, or its error.
+type RawResult<W> = Result<ResponseValue<W>, raw::Error<wire::ClerkErrors>>;
+
+/// The per-call overrides every operation's builder offers (`retry_policy`, `request_timeout`,
+/// `deadline`), for a builder with an `options: CallOptions` field.
+macro_rules! call_options {
+    () => {
+        /// Overrides the client's retry policy for this call.
+        pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+            self.options.retry = Some(policy);
+            self
+        }
+
+        /// Overrides the client's per-request time limit for this call.
+        pub fn request_timeout(mut self, timeout: Duration) -> Self {
+            self.options.request_timeout = Some(timeout);
+            self
+        }
+
+        /// Overrides the client's limit for the whole call, retries included.
+        pub fn deadline(mut self, timeout: Duration) -> Self {
+            self.options.deadline = Some(timeout);
+            self
+        }
+    };
+}
 
 /// The time limit of one attempt.
 #[derive(Clone, Copy, Debug)]
@@ -91,16 +115,17 @@ impl AttemptLimit {
     }
 }
 
-pub(crate) async fn run<F, Fut>(
+pub(crate) async fn run<W, T, F, Fut>(
     shared: &Shared,
     op: Operation,
     options: &CallOptions,
     audit: Audit<'_>,
     start_request: F,
-) -> Result<ActorToken, Error>
+) -> Result<T, Error>
 where
     F: Fn() -> Fut,
-    Fut: Future<Output = RawResult>,
+    Fut: Future<Output = RawResult<W>>,
+    T: From<W> + Audited,
 {
     let policy = options.retry.as_ref().unwrap_or(&shared.retry);
     let request_timeout = options.request_timeout.unwrap_or(shared.timeouts.request);
@@ -120,6 +145,7 @@ where
         actor.sub = tracing::field::Empty,
         actor_token.id = tracing::field::Empty,
         actor_token.expires_at = tracing::field::Empty,
+        session.id = tracing::field::Empty,
     );
     audit.record_request(&span);
     // Read the clock for the span's duration only when a subscriber will see it.
@@ -264,14 +290,15 @@ fn millis(d: Duration) -> u64 {
 /// Takes the function that starts the generated call, not its future: a future passed in would
 /// be kept in this one's state twice (as the argument and as the scoped future), doubling the
 /// size of every future above it.
-async fn attempt<F, Fut>(
+async fn attempt<W, T, F, Fut>(
     shared: &Shared,
     limit: AttemptLimit,
     start: &F,
-) -> (Result<ActorToken, Error>, AttemptRecord)
+) -> (Result<T, Error>, AttemptRecord)
 where
     F: Fn() -> Fut,
-    Fut: Future<Output = RawResult>,
+    Fut: Future<Output = RawResult<W>>,
+    T: From<W>,
 {
     let (outcome, seen) = {
         let scoped = ATTEMPT.scope(RefCell::new(AttemptRecord::default()), start());
@@ -291,7 +318,7 @@ where
         "attempt finished"
     );
     let result = match outcome {
-        Some(Ok(value)) => Ok(ActorToken::from(value.into_inner())),
+        Some(Ok(value)) => Ok(T::from(value.into_inner())),
         // An error answer's body is read under the same limit (the same instant), in a future of
         // its own so that the success path does not carry its state.
         Some(Err(e)) => {

@@ -67,14 +67,15 @@ pub(crate) enum Verdict {
 /// The operation's rules, applied to one outcome. This is what `Error::is_retryable`-style
 /// helpers should ask: it is the same rule the retry loop follows.
 pub(crate) fn verdict(op: Operation, outcome: Outcome) -> Verdict {
-    match (op, outcome) {
+    // A create's rules, or those of every operation that reads or converges (a revoke).
+    match (op.acts_twice(), outcome) {
         (_, Outcome::NotSent) => Verdict::Retryable,
         // Clerk refused to do anything: rate limited.
         (_, Outcome::Status(429)) => Verdict::Retryable,
-        (Operation::Revoke, Outcome::Status(500 | 502 | 503 | 504)) => Verdict::Retryable,
-        (Operation::Revoke, Outcome::Lost) => Verdict::Retryable,
-        (Operation::Create, Outcome::Status(500..=599)) => Verdict::Ambiguous,
-        (Operation::Create, Outcome::Lost | Outcome::UnusableSuccess) => Verdict::Ambiguous,
+        (false, Outcome::Status(500 | 502 | 503 | 504)) => Verdict::Retryable,
+        (false, Outcome::Lost) => Verdict::Retryable,
+        (true, Outcome::Status(500..=599)) => Verdict::Ambiguous,
+        (true, Outcome::Lost | Outcome::UnusableSuccess) => Verdict::Ambiguous,
         (_, Outcome::Status(_) | Outcome::UnusableSuccess | Outcome::Refused) => Verdict::Final,
     }
 }
@@ -348,7 +349,8 @@ pub(crate) mod tests {
     }
 
     /// The README's retry table (section "Retries") is this decision table: each row names the
-    /// outcomes it covers, and its two cells say what the rules do for a create and a revoke.
+    /// outcomes it covers, and its two cells say what the rules do for a create and for every
+    /// other operation (a revoke, the session calls).
     /// A row the test does not know, a missing row, or a cell that disagrees fails it.
     #[test]
     fn the_readme_retry_table_is_the_decision_table() {
@@ -434,7 +436,9 @@ pub(crate) mod tests {
                 .1;
             covered += 1;
             for &outcome in outcomes {
-                for (op, text) in [(Operation::Create, create), (Operation::Revoke, revoke)] {
+                // The second column is every operation that reads or converges.
+                for op in Operation::ALL {
+                    let text = if op.acts_twice() { create } else { revoke };
                     assert_eq!(
                         cell(text),
                         Some(verdict(op, outcome)),

@@ -178,6 +178,24 @@ pub enum InputError {
         /// Why it was refused.
         reason: &'static str,
     },
+    /// A session id that is not one (`sess_` and ASCII letters and digits). Its value is not
+    /// shown, for the same reason as [`InputError::InvalidActorTokenId`]'s.
+    #[error(
+        "invalid session id (not shown, it could be a credential): {reason}; pass the id of the session (Session::id: sess_ and letters and digits)"
+    )]
+    InvalidSessionId {
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// A session list without a `user_id` or a `client_id`: Clerk's spec asks for one of them.
+    #[error("a session list needs a user_id or a client_id")]
+    MissingSessionFilter,
+    /// A session list filtered by a state Clerk's list does not filter by (`pending`, or one
+    /// this version of the SDK does not know).
+    #[error(
+        "sessions cannot be listed by that state; Clerk filters by active, revoked, ended, expired, removed, abandoned and replaced"
+    )]
+    UnsupportedSessionFilter,
     /// `user_id` is empty.
     #[error("user_id must not be empty")]
     EmptyUserId,

@@ -43,6 +43,7 @@ mod model;
 mod operation;
 mod retry;
 mod secret;
+mod session;
 // The pure retry decision:
 mod decision;
 // Transport: the hooks on every request, the default HTTP client, what an answer means:
@@ -53,10 +54,12 @@ mod response;
 mod config;
 #[cfg(feature = "blocking")]
 mod driver;
-// One call (the attempt loop, its audit trail) and the operations' builders:
-mod actor_tokens;
+// One call (its audit trail, the attempt loop) and the operations' builders:
 mod audit;
+#[macro_use]
 mod call;
+mod actor_tokens;
+mod sessions;
 // Last, the blocking twin and the test constructors:
 #[cfg(feature = "blocking")]
 pub mod blocking;
@@ -89,6 +92,8 @@ pub use http_client::http_client_builder;
 pub use model::{Actor, ActorToken, Status};
 pub use retry::{MAX_RETRY_AFTER, RetryPolicy};
 pub use secret::{REDACTED, Secret, looks_like_secret_key};
+pub use session::{Session, SessionPage, SessionStatus};
+pub use sessions::{GetSession, ListSessions, MAX_SESSIONS_PER_PAGE, RevokeSession, Sessions};
 
 // The foreign crates whose types appear in the public API, so that users name exactly the
 // versions the SDK was built with (`clerk_actor_tokens::reqwest::Client`, `::http::StatusCode`,

@@ -87,7 +87,7 @@ impl Actor {
         }
     }
 
-    fn from_object(mut object: Map<String, Value>) -> Self {
+    pub(crate) fn from_object(mut object: Map<String, Value>) -> Self {
         // The usual answer holds a string `sub` alone: take it without hashing the key or
         // keeping the emptied map's allocation.
         if object.len() == 1 {
@@ -114,7 +114,7 @@ impl Actor {
         }
     }
 
-    fn into_object(self) -> Map<String, Value> {
+    pub(crate) fn into_object(self) -> Map<String, Value> {
         let mut object = Map::with_capacity(self.claims.len() + 1);
         object.insert("sub".into(), Value::String(self.sub));
         object.extend(self.claims);
