@@ -128,6 +128,23 @@ impl Clerk {
         Sessions { clerk: self }
     }
 
+    /// The active impersonations of a user (see [`crate::Impersonations::active`]).
+    pub fn active_impersonations(
+        &self,
+        user_id: impl Into<String>,
+        actor_sub: Option<&str>,
+    ) -> Result<Vec<Session>, Error> {
+        self.block_on(self.inner.impersonations().active(user_id, actor_sub))
+    }
+
+    /// Ends an impersonation (see [`crate::Impersonations::end`]).
+    pub fn end_impersonation(
+        &self,
+        impersonation: impl Into<crate::Impersonation>,
+    ) -> Result<crate::Ended, Error> {
+        self.block_on(self.inner.impersonations().end(impersonation))
+    }
+
     /// The base URL requests go to, version path included.
     pub fn base_url(&self) -> &str {
         self.inner.base_url()

@@ -60,6 +60,8 @@ mod audit;
 mod call;
 mod actor_tokens;
 mod sessions;
+// What combines them: ending an impersonation whatever its token's state:
+mod impersonations;
 // Last, the blocking twin and the test constructors:
 #[cfg(feature = "blocking")]
 pub mod blocking;
@@ -89,6 +91,7 @@ pub use codes::{
 };
 pub use hooks::CLERK_API_VERSION_HEADER;
 pub use http_client::http_client_builder;
+pub use impersonations::{Ended, Impersonation, Impersonations};
 pub use model::{Actor, ActorToken, Status};
 pub use retry::{MAX_RETRY_AFTER, RetryPolicy};
 pub use secret::{REDACTED, Secret, looks_like_secret_key};

@@ -65,7 +65,10 @@ async fn a_list_asks_for_the_paginated_form_with_its_filters() {
     };
     assert!(impersonation.is_impersonation() && impersonation.is_active());
     assert_eq!(impersonation.actor_sub(), Some("user_2admin"));
-    assert_eq!(impersonation.actor().unwrap().claims()["reason"], "ticket 1");
+    assert_eq!(
+        impersonation.actor().unwrap().claims()["reason"],
+        "ticket 1"
+    );
     assert!(!own.is_impersonation() && own.actor_sub().is_none());
     assert_eq!(own.expire_at(), 1_700_001_800_000);
 }
@@ -77,10 +80,18 @@ async fn send_all_walks_every_page_and_stops_at_a_short_one() {
         .into_iter()
         .map(|(offset, n)| {
             let sessions = (0..n)
-                .map(|i| session(&format!("sess_{}", offset + i), "active", Some("user_2admin")))
+                .map(|i| {
+                    session(
+                        &format!("sess_{}", offset + i),
+                        "active",
+                        Some("user_2admin"),
+                    )
+                })
                 .collect();
             server.get_session_list(move |when, then| {
-                when.user_id("user_2abc").paginated(true).offset(offset as u64);
+                when.user_id("user_2abc")
+                    .paginated(true)
+                    .offset(offset as u64);
                 then.ok(&page(sessions, 5));
             })
         })
@@ -120,7 +131,12 @@ async fn get_and_revoke_name_the_session_and_map_clerks_refusals() {
     assert_eq!(read.status(), &SessionStatus::Active);
     let revoked = clerk.sessions().revoke("sess_1").send().await.unwrap();
     assert_eq!(revoked.status(), &SessionStatus::Revoked);
-    let e = clerk.sessions().revoke("sess_404").send().await.unwrap_err();
+    let e = clerk
+        .sessions()
+        .revoke("sess_404")
+        .send()
+        .await
+        .unwrap_err();
     assert!(e.is_not_found() && !e.is_retryable(), "{e:?}");
     get.assert_async().await;
     revoke.assert_async().await;
@@ -132,9 +148,9 @@ async fn reads_and_a_sessions_revoke_are_retried_like_a_token_revoke() {
     let server = MockServer::start_async().await;
     let unavailable = server.revoke_session(|when, then| {
         when.session_id("sess_1");
-        then.into_inner()
-            .status(503)
-            .json_body(serde_json::to_value(clerk_errors("service_unavailable", "try later")).unwrap());
+        then.into_inner().status(503).json_body(
+            serde_json::to_value(clerk_errors("service_unavailable", "try later")).unwrap(),
+        );
     });
     let clerk = builder(&server.base_url())
         .retry_policy(fast_retries())
@@ -168,11 +184,17 @@ async fn ids_and_filters_are_refused_before_anything_is_sent() {
         clerk.sessions().get(url).send().await.unwrap_err(),
         clerk.sessions().revoke("act_1").send().await.unwrap_err(),
     ] {
-        assert!(matches!(e, Error::InvalidInput(InputError::InvalidSessionId { .. })), "{e:?}");
+        assert!(
+            matches!(e, Error::InvalidInput(InputError::InvalidSessionId { .. })),
+            "{e:?}"
+        );
         assert!(!format!("{e} {e:?}").contains("SECRET_TICKET"));
     }
     let e = clerk.sessions().list().send().await.unwrap_err();
-    assert!(matches!(e, Error::InvalidInput(InputError::MissingSessionFilter)), "{e:?}");
+    assert!(
+        matches!(e, Error::InvalidInput(InputError::MissingSessionFilter)),
+        "{e:?}"
+    );
     let e = clerk
         .sessions()
         .list()
@@ -181,7 +203,10 @@ async fn ids_and_filters_are_refused_before_anything_is_sent() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::InvalidInput(InputError::UnsupportedSessionFilter)), "{e:?}");
+    assert!(
+        matches!(e, Error::InvalidInput(InputError::UnsupportedSessionFilter)),
+        "{e:?}"
+    );
     anything.assert_calls_async(0).await;
 }
 
@@ -216,7 +241,10 @@ fn the_blocking_twin_lists_and_revokes_from_a_plain_thread() {
     let server = runtime.block_on(MockServer::start_async());
     server.get_session_list(|when, then| {
         when.user_id("user_2abc").paginated(true);
-        then.ok(&page(vec![session("sess_1", "active", Some("user_2admin"))], 1));
+        then.ok(&page(
+            vec![session("sess_1", "active", Some("user_2admin"))],
+            1,
+        ));
     });
     server.revoke_session(|when, then| {
         when.session_id("sess_1");
@@ -226,8 +254,156 @@ fn the_blocking_twin_lists_and_revokes_from_a_plain_thread() {
         .request_timeout(Duration::from_secs(5))
         .build_blocking()
         .unwrap();
-    let sessions = clerk.sessions().list().user_id("user_2abc").send_all().unwrap();
+    let sessions = clerk
+        .sessions()
+        .list()
+        .user_id("user_2abc")
+        .send_all()
+        .unwrap();
     assert_eq!(sessions.len(), 1);
     let revoked = clerk.sessions().revoke(sessions[0].id()).send().unwrap();
     assert_eq!(revoked.status(), &SessionStatus::Revoked);
+}
+
+fn token(id: &str, status: &str) -> clerk_actor_tokens::ActorToken {
+    serde_json::from_value(serde_json::json!({
+        "object": "actor_token", "id": id, "status": status, "user_id": "user_2abc",
+        "actor": {"sub": "user_2admin"}, "created_at": 1, "updated_at": 1
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn ending_an_unused_impersonation_revokes_its_token_only() {
+    let server = MockServer::start_async().await;
+    let revoke = server.revoke_actor_token(|when, then| {
+        when.actor_token_id("act_1");
+        then.ok(&token("act_1", "revoked").into());
+    });
+    let list = server.get_session_list(|_, then| {
+        then.ok(&page(vec![], 0));
+    });
+    let ended = client(&server.base_url())
+        .impersonations()
+        .end(&token("act_1", "pending"))
+        .await
+        .unwrap();
+    assert_eq!(ended, clerk_actor_tokens::Ended::TokenRevoked);
+    revoke.assert_async().await;
+    list.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn ending_a_used_impersonation_revokes_that_actors_active_sessions_and_no_other() {
+    let server = MockServer::start_async().await;
+    server.revoke_actor_token(|when, then| {
+        when.actor_token_id("act_1");
+        then.bad_request(&clerk_errors(
+            clerk_actor_tokens::CANNOT_REVOKE_CODE,
+            "Only pending actor tokens can be revoked.",
+        ));
+    });
+    server.get_session_list(|when, then| {
+        when.user_id("user_2abc")
+            .status(wire::GetSessionListStatus::Active)
+            .paginated(true);
+        then.ok(&page(
+            vec![
+                session("sess_ours", "active", Some("user_2admin")),
+                session("sess_other", "active", Some("user_2someone")),
+                session("sess_own", "active", None),
+            ],
+            3,
+        ));
+    });
+    let ours = server.revoke_session(|when, then| {
+        when.session_id("sess_ours");
+        then.ok(&session("sess_ours", "revoked", Some("user_2admin")).into());
+    });
+    let others: Vec<_> = ["sess_other", "sess_own"]
+        .into_iter()
+        .map(|id| {
+            server.revoke_session(move |when, then| {
+                when.session_id(id);
+                then.into_inner().status(500);
+            })
+        })
+        .collect();
+    let clerk = client(&server.base_url());
+    let captured = Captured::default();
+    let ended = {
+        let _audit = capture_this_thread(&captured);
+        clerk
+            .impersonations()
+            .end(&token("act_1", "accepted"))
+            .await
+            .unwrap()
+    };
+    let clerk_actor_tokens::Ended::SessionsRevoked(revoked) = &ended else {
+        panic!("{ended:?}")
+    };
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0].status(), &SessionStatus::Revoked);
+    ours.assert_async().await;
+    for other in &others {
+        other.assert_calls_async(0).await;
+    }
+    let audit = captured.text();
+    assert!(
+        audit.contains(r#"operation="EndImpersonation""#)
+            && audit.contains(r#"outcome="sessions_revoked""#)
+            && audit.contains("sessions=sess_ours"),
+        "{audit}"
+    );
+}
+
+#[tokio::test]
+async fn ending_twice_or_in_a_race_finds_nothing_left_and_is_not_an_error() {
+    let server = MockServer::start_async().await;
+    // The other `end` revoked the session between this one's list and its revoke.
+    server.get_session_list(|_, then| {
+        then.ok(&page(
+            vec![session("sess_ours", "active", Some("user_2admin"))],
+            1,
+        ));
+    });
+    server.revoke_session(|when, then| {
+        when.session_id("sess_ours");
+        then.bad_request(&clerk_errors(
+            "session_not_active",
+            "The session is not active.",
+        ));
+    });
+    let clerk = client(&server.base_url());
+    let ended = clerk
+        .impersonations()
+        .end(clerk_actor_tokens::Impersonation::new(
+            "user_2abc",
+            "user_2admin",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(ended, clerk_actor_tokens::Ended::NothingFound);
+    assert!(!ended.ended_something());
+}
+
+#[tokio::test]
+async fn ending_stops_at_a_failure_that_is_not_about_the_state() {
+    let server = MockServer::start_async().await;
+    server.revoke_actor_token(|when, then| {
+        when.actor_token_id("act_1");
+        then.into_inner().status(401).json_body(
+            serde_json::to_value(clerk_errors("authentication_invalid", "bad key")).unwrap(),
+        );
+    });
+    let list = server.get_session_list(|_, then| {
+        then.ok(&page(vec![], 0));
+    });
+    let e = client(&server.base_url())
+        .impersonations()
+        .end(&token("act_1", "pending"))
+        .await
+        .unwrap_err();
+    assert!(e.is_unauthorized(), "{e:?}");
+    list.assert_calls_async(0).await;
 }
