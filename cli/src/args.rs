@@ -46,6 +46,11 @@ pub enum Command {
     Create(CreateArgs),
     /// Revoke a token that has not been used yet
     Revoke(RevokeArgs),
+    /// End an impersonation: revoke its token if still pending, else the actor's active
+    /// sessions of the user; exit 0 when it ended something or found nothing left to end
+    End(EndArgs),
+    /// List the user's active impersonation sessions
+    Sessions(SessionsArgs),
     /// Run a fake Clerk API on this machine until Ctrl-C
     Fake(FakeArgs),
     /// Walk through create, sign-in, a refused revoke and a revoke, against an in-process fake
@@ -82,6 +87,32 @@ pub struct RevokeArgs {
     #[arg(value_name = "ID")]
     pub id: String,
     /// Print the revoked actor token as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EndArgs {
+    /// Id of the impersonated user (user_...)
+    #[arg(long, value_name = "USER_ID")]
+    pub user: String,
+    /// Id of the user who impersonates
+    #[arg(long, value_name = "USER_ID")]
+    pub actor: String,
+    /// The actor token that started it (act_...), revoked first if still pending
+    #[arg(long, value_name = "ID")]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// Id of the user whose impersonation sessions to list (user_...)
+    #[arg(long, value_name = "USER_ID")]
+    pub user: String,
+    /// Only the sessions of this actor
+    #[arg(long, value_name = "USER_ID")]
+    pub actor: Option<String>,
+    /// Print the sessions as JSON
     #[arg(long)]
     pub json: bool,
 }

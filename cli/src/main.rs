@@ -5,6 +5,7 @@ mod args;
 mod config;
 mod demo;
 mod failure;
+mod impersonations;
 mod serve;
 mod tokens;
 
@@ -73,6 +74,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Revoke(args) => {
             let clerk = config::client(&cli.global)?;
             tokens::revoke(&clerk, args).await
+        }
+        Command::End(args) => {
+            let clerk = config::client(&cli.global)?;
+            impersonations::end(&clerk, args).await
+        }
+        Command::Sessions(args) => {
+            let clerk = config::client(&cli.global)?;
+            impersonations::sessions(&clerk, args).await
         }
         Command::Fake(args) => serve::run(args).await,
         Command::Demo => demo::run().await,
