@@ -53,7 +53,8 @@ pub enum Command {
     Sessions(SessionsArgs),
     /// Run a fake Clerk API on this machine until Ctrl-C
     Fake(FakeArgs),
-    /// Walk through create, sign-in, a refused revoke and a revoke, against an in-process fake
+    /// Walk through create, sign-in, a refused revoke, ending the impersonation and a revoke,
+    /// against an in-process fake
     /// (no account, no network)
     Demo,
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use clerk_actor_tokens::{Actor, Clerk, Status};
+use clerk_actor_tokens::{Actor, Clerk, Ended, Status};
 use clerk_actor_tokens_fake::FakeClerk;
 
 use crate::failure::{Failure, Kind};
@@ -102,7 +102,38 @@ async fn steps(fake: &FakeClerk) -> Result<(), Failure> {
         }
     }
 
-    print("4. Create a second token and revoke it before it is used.\n")?;
+    print("4. End the impersonation instead: its session is revoked.\n")?;
+    let active = clerk.impersonations().active(USER, Some(ACTOR)).await?;
+    let [session] = &active[..] else {
+        return Err(unexpected(format!(
+            "expected one active impersonation session, found {}",
+            active.len()
+        )));
+    };
+    print(&format!(
+        "   {} acts as {USER} in session {} ({}).\n",
+        session.actor_sub().unwrap_or("?"),
+        session.id(),
+        session.status()
+    ))?;
+    match clerk.impersonations().end(&token).await? {
+        Ended::SessionsRevoked(sessions) if sessions.len() == 1 => print(&format!(
+            "   Ended: session {} is now {}.\n",
+            sessions[0].id(),
+            sessions[0].status()
+        ))?,
+        other => {
+            return Err(unexpected(format!(
+                "ending the impersonation gave {other:?}"
+            )));
+        }
+    }
+    match clerk.impersonations().end(&token).await? {
+        Ended::NothingFound => print("   Ending it again finds nothing left to end.\n\n")?,
+        other => return Err(unexpected(format!("ending it again gave {other:?}"))),
+    }
+
+    print("5. Create a second token and revoke it before it is used.\n")?;
     let second = clerk
         .actor_tokens()
         .create(USER, Actor::new(ACTOR).claim("reason", "demo, revoked"))
