@@ -357,6 +357,9 @@ fn demo_runs_the_whole_flow_offline() {
         "the token is now accepted",
         "Opening it a second time: HTTP 400",
         "actor_token_cannot_be_revoked",
+        "acts as user_",
+        "Ended: session sess_",
+        "Ending it again finds nothing left to end",
         "is now revoked",
         "HTTP 400 actor_token_revoked",
     ] {
