@@ -405,3 +405,37 @@ fn fake_announces_its_port_serves_and_stops_on_sigterm() {
     let exit = child.wait().unwrap();
     assert!(exit.success(), "{exit:?}");
 }
+
+#[test]
+fn end_revokes_a_pending_token_then_an_opened_ones_session_then_finds_nothing() {
+    let fake = FakeClerk::start_blocking().unwrap();
+    let create = ["create", "--user", "user_u", "--actor", "user_a"];
+    let end = ["end", "--user", "user_u", "--actor", "user_a"];
+    // A pending token: the token is revoked, no session exists.
+    run(cli(&fake).args(create));
+    let pending = fake.tokens()[0].id.clone();
+    let (status, stdout, stderr) = run(cli(&fake).args(end).args(["--token", &pending]));
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("still pending and is revoked"), "{stdout}");
+    assert_eq!(fake.token(&pending).unwrap().status, Status::Revoked);
+    // An opened one: its session is listed, then revoked.
+    run(cli(&fake).args(create));
+    let used = fake
+        .tokens()
+        .into_iter()
+        .find(|t| t.status == Status::Pending)
+        .unwrap();
+    fake.redeem(used.url.expose()).unwrap();
+    let (status, stdout, _) = run(cli(&fake).args(["sessions", "--user", "user_u"]));
+    assert_eq!(status, 0);
+    assert!(stdout.contains("sess_") && stdout.contains("actor user_a"), "{stdout}");
+    let (status, stdout, stderr) = run(cli(&fake).args(end).args(["--token", &used.id]));
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("revoked 1 session(s)") && stdout.contains("(revoked)"), "{stdout}");
+    // Again: nothing left, still a success.
+    let (status, stdout, _) = run(cli(&fake).args(end));
+    assert_eq!(status, 0);
+    assert!(stdout.contains("Nothing left to end"), "{stdout}");
+    let (_, stdout, _) = run(cli(&fake).args(["sessions", "--user", "user_u", "--json"]));
+    assert_eq!(stdout.trim(), "[]");
+}
