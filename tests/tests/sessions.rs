@@ -407,3 +407,45 @@ async fn ending_stops_at_a_failure_that_is_not_about_the_state() {
     assert!(e.is_unauthorized(), "{e:?}");
     list.assert_calls_async(0).await;
 }
+
+/// End to end against the fake: opening the url creates the impersonation's session, `end`
+/// revokes it, and two `end`s at once, or one after the other, each succeed.
+#[tokio::test]
+async fn an_opened_impersonation_is_ended_once_against_the_fake_even_by_two_at_once() {
+    let fake = clerk_actor_tokens_fake::FakeClerk::start().await.unwrap();
+    let clerk = fake.client_builder().build().unwrap();
+    let token = clerk
+        .actor_tokens()
+        .create("user_2abc", clerk_actor_tokens::Actor::new("user_2admin"))
+        .send()
+        .await
+        .unwrap();
+    fake.redeem(token.url().unwrap().expose()).unwrap();
+    let active = clerk
+        .impersonations()
+        .active("user_2abc", Some("user_2admin"))
+        .await
+        .unwrap();
+    assert_eq!(active.len(), 1, "{active:?}");
+    assert_eq!(active[0].actor_sub(), Some("user_2admin"));
+    let (first, second) = tokio::join!(
+        clerk.impersonations().end(&token),
+        clerk.impersonations().end(&token)
+    );
+    let outcomes = [first.unwrap(), second.unwrap()];
+    let ended: Vec<_> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            clerk_actor_tokens::Ended::SessionsRevoked(s) => Some(s.len()),
+            _ => None,
+        })
+        .collect();
+    // Both may have listed the session; at least one revoked it, and neither failed.
+    assert!(!ended.is_empty() && ended.iter().all(|&n| n == 1), "{outcomes:?}");
+    let session = clerk.sessions().get(active[0].id()).send().await.unwrap();
+    assert_eq!(session.status(), &SessionStatus::Revoked);
+    assert_eq!(
+        clerk.impersonations().end(&token).await.unwrap(),
+        clerk_actor_tokens::Ended::NothingFound
+    );
+}
