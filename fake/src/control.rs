@@ -5,7 +5,12 @@
 //! | --- | --- |
 //! | `GET /__fake/tokens?limit=N` | newest tokens first (default 100), without secrets |
 //! | `GET /__fake/tokens/{id}` | one token, without secrets |
-//! | `POST /__fake/tokens/{id}/redeem` | redeem it, as opening its url does |
+//! | `POST /__fake/tokens/{id}/redeem` | redeem it, as opening its url does (the answer's `created_session_id` names the session it started) |
+//! | `GET /__fake/sessions?user_id=U&status=S&limit=N` | newest sessions first (default 100), optionally of one user or in one state, each with the `actor_token_id` that started it |
+//! | `GET /__fake/sessions/{id}` | one session |
+//! | `POST /__fake/sessions/{id}/touch` | activity: `last_active_at` now, `abandon_at` ten minutes later (never past `expire_at`) |
+//! | `POST /__fake/sessions/{id}/end` | the user signs out: status `ended` |
+//! | `POST /__fake/sessions/{id}/expire` | the session reaches its maximum lifetime now: status `expired` |
 //! | `GET /__fake/usage` | quota and plan settings |
 //! | `PUT /__fake/quota` `{"limit": 3, "used": 0}` | monthly limit (`null`: none) and usage |
 //! | `PUT /__fake/plan` `{"impersonation": false}` | plan without impersonation: creates get 402 |
@@ -18,7 +23,11 @@
 //! | `DELETE /__fake/users/{id}` | remove a user (creates for it get 404) |
 //! | `PUT /__fake/rate_limit` `{"preset": "development"}` or `{"requests": 5, "window_seconds": 10}` | Clerk's rate limit on (presets `development`, `production`) |
 //! | `DELETE /__fake/rate_limit` | rate limit off |
-//! | `POST /__fake/reset` | forget tokens, faults, quota, plan, users, rate limit and clock changes |
+//! | `POST /__fake/reset` | forget tokens, sessions, faults, quota, plan, users, rate limit and clock changes |
+//!
+//! The session controls answer the session as `GET /__fake/sessions/{id}` shows it, 404
+//! `resource_not_found` for an unknown id, and 400 `invalid_action_for_session` for a session
+//! that is no longer active (see the `errors` table).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,7 +45,8 @@ use crate::errors::{Refusal, clerk_error, json};
 use crate::rate_limit::{Limiter, RateLimit};
 use crate::request::{RequestContext, read_body};
 use crate::scenario::{Fault, Target};
-use crate::state::{SignIn, State, StoredToken, lock};
+use crate::sessions::{SessionError, SessionRecord, StoredSession};
+use crate::state::{SignIn, State, StoredToken, lock, session_refusal};
 
 type Shared = Arc<State>;
 
@@ -45,6 +55,11 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/__fake/tokens", get(list_tokens))
         .route("/__fake/tokens/{id}", get(one_token))
         .route("/__fake/tokens/{id}/redeem", post(redeem_token))
+        .route("/__fake/sessions", get(list_sessions))
+        .route("/__fake/sessions/{id}", get(one_session))
+        .route("/__fake/sessions/{id}/touch", post(touch_session))
+        .route("/__fake/sessions/{id}/end", post(end_session))
+        .route("/__fake/sessions/{id}/expire", post(expire_session))
         .route("/__fake/usage", get(usage))
         .route("/__fake/quota", put(set_quota))
         .route("/__fake/plan", put(set_plan))
@@ -71,6 +86,24 @@ fn view(t: &StoredToken) -> Value {
         "updated_at": t.updated_at,
         "expires_at": t.expires_at,
         "session_max_duration_in_seconds": t.session_max_duration.as_secs(),
+    })
+}
+
+/// A session as the control endpoints show it: Clerk's fields and the token that started it.
+fn session_view(s: &StoredSession) -> Value {
+    json_value!({
+        "object": "session",
+        "id": s.id,
+        "status": s.status.as_str(),
+        "user_id": s.user_id,
+        "client_id": s.client_id,
+        "actor": s.actor,
+        "actor_token_id": s.actor_token_id,
+        "created_at": s.created_at,
+        "updated_at": s.updated_at,
+        "last_active_at": s.last_active_at,
+        "expire_at": s.expire_at,
+        "abandon_at": s.abandon_at,
     })
 }
 
@@ -145,9 +178,100 @@ async fn redeem_token(
         Some(t) => state
             .redeem(t.token.expose())
             .map_err(|e| e.refusal())
-            .map(|t| json_value!(SignIn::from(&t))),
+            .map(|(t, s)| json_value!(SignIn::new(&t, Some(&s.id)))),
     };
     answer(result, &ctx)
+}
+
+#[derive(serde::Deserialize)]
+struct SessionListQuery {
+    #[serde(default = "default_limit")]
+    limit: usize,
+    user_id: Option<String>,
+    status: Option<String>,
+}
+
+async fn list_sessions(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    query: Result<Query<SessionListQuery>, QueryRejection>,
+) -> Response {
+    let Ok(Query(query)) = query else {
+        return bad_request("limit must be a non-negative integer.").respond(&ctx.trace);
+    };
+    let matching: Vec<StoredSession> = state
+        .sessions()
+        .into_iter()
+        .rev()
+        .filter(|s| query.user_id.as_deref().is_none_or(|u| s.user_id == u))
+        .filter(|s| {
+            query
+                .status
+                .as_deref()
+                .is_none_or(|st| s.status.as_str() == st)
+        })
+        .collect();
+    let data: Vec<Value> = matching
+        .iter()
+        .take(query.limit)
+        .map(session_view)
+        .collect();
+    answer(
+        Ok(json_value!({"data": data, "total_count": matching.len()})),
+        &ctx,
+    )
+}
+
+async fn one_session(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Response {
+    let result = state
+        .session(&id)
+        .map(|s| session_view(&s))
+        .ok_or_else(|| Refusal::unknown_session(&id));
+    answer(result, &ctx)
+}
+
+type Control = fn(&mut SessionRecord, i64) -> Result<(), SessionError>;
+
+fn steer(
+    state: &State,
+    ctx: &RequestContext,
+    id: &str,
+    action: &str,
+    control: Control,
+) -> Response {
+    let result = state
+        .steer_session(id, control)
+        .map(|s| session_view(&s))
+        .map_err(|e| session_refusal(id, action, e));
+    answer(result, ctx)
+}
+
+async fn touch_session(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Response {
+    steer(&state, &ctx, &id, "touch", SessionRecord::touch)
+}
+
+async fn end_session(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Response {
+    steer(&state, &ctx, &id, "end", SessionRecord::end)
+}
+
+async fn expire_session(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Response {
+    steer(&state, &ctx, &id, "expire", SessionRecord::expire)
 }
 
 async fn usage(AxumState(state): AxumState<Shared>, ctx: RequestContext) -> Response {
@@ -211,6 +335,7 @@ async fn set_plan(
 /// {"target": "revoke", "drop_connection": true}
 /// {"target": "any", "delay_ms": 200}
 /// {"target": "revoke", "status": 503, "stall_body": true}
+/// {"target": "revoke_session", "status": 500, "after_processing": true}
 /// {"target": "create", "delay_ms": 0, "drip_body_ms": 100}
 /// {"status": 429, "retry_after": "18446744073709551615"}
 /// ```

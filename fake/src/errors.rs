@@ -10,8 +10,9 @@
 //! - **spec**: Clerk's OpenAPI spec (`/work/shared/upstream/clerk-bapi.yml`, vendored in
 //!   `openapi/clerk-actor-tokens.yaml`), which lists statuses but not bodies;
 //! - **server**: Clerk's Go server sources as published in github.com/alexisintech/scalar-script
-//!   (`api/bapi/v1/actor_tokens`, `api/fapi/v1/tickets`, `api/apierror`), the code the catalogue
-//!   is generated from;
+//!   (`api/bapi/v1/actor_tokens`, `api/bapi/v1/sessions`, `api/shared/sessions`,
+//!   `api/shared/pagination`, `api/fapi/v1/tickets`, `api/apierror`), the code the catalogue is
+//!   generated from;
 //! - **limits**: clerk/clerk-docs `docs/guides/how-clerk-works/system-limits.mdx`.
 //!
 //! | When | Status | Code (`message`) | Source |
@@ -35,6 +36,16 @@
 //! | opening a revoked url | 400 | `actor_token_revoked_code` | catalogue `ActorTokenRevoked` (Frontend API) |
 //! | opening an expired url | 400 | `actor_token_cannot_be_used_code` | catalogue `ActorTokenCannotBeUsed`; no public source says which code an expired actor ticket gets, our choice |
 //! | opening a url with no or a forged ticket | 400 | `ticket_invalid_code` ("ticket is invalid") | server (`tickets.BuildTicketRedirectURL`, `apierror.TicketInvalid`) |
+//! | session list without `user_id` and `client_id` (both absent or empty) | 422 | `form_param_missing` ("at least one parameter must be provided", "at least one of `client_id`, `user_id` must be provided", `meta.param_names`) | server (`sessions.readAllParams.validate`, `apierror.FormAtLeastOneOptionalParameterMissing`); the spec's deprecation notice says one should be given. Clerk skips this check for applications on an allowlist; the fake always makes it (the catalogue's 400 `missing_query_parameter` is not what this endpoint uses) |
+//! | session list `status` not one of the fragment's values (`pending` too) | 422 | `form_param_value_invalid` ("is invalid", "`<value>` does not match the allowed values for parameter status. Allowed values: ...", `meta.param_name`) | server (`apierror.FormInvalidParameterValueWithAllowed`); the values are the spec's |
+//! | session list `limit`/`offset` not an integer | 422 | `form_param_value_invalid` ("is invalid", "`<value>` does not match one of the allowed values for parameter limit", `meta.param_name`) | server (`pagination.NewFromRequest`, `apierror.FormInvalidParameterValue`) |
+//! | session list `limit` outside 1..=500, `offset` below 0 | 422 | `form_param_value_invalid` (same texts) | spec (the bounds); our choice to refuse: Clerk's server silently uses 10 for such a `limit` and 0 for such an `offset`, the fake tells the client its request is not what the spec allows (schemathesis checks that too) |
+//! | session list `paginated` neither `true` nor `false` | 422 | `form_param_value_invalid` (same texts) | spec (a boolean); our choice to refuse: Clerk's server treats anything but `true` as `false` |
+//! | session list | 200 | `{"data": [...], "total_count": N}` with `paginated=true`, a bare array otherwise; newest first; `total_count` counts every match | spec (bare array, newest first); server (`sessions.HTTP.ReadAll`, `ReadAllPaginated`); `status` filters on the state at the time of the request (our choice: Clerk filters on its stored status, which no public source ties to expiry) |
+//! | get or revoke of an unknown session id | 404 | `resource_not_found` ("Session not found", "No session was found with id `<id>`") | catalogue `SessionNotFound`; server (`sessions.Service.Read`, `Revoke`) |
+//! | revoke of a session | 200 | the session, `status` `revoked`, `updated_at` now | spec, server (`shared/sessions.Service.Revoke`) |
+//! | revoke of a session that is not active (revoked, ended, expired, abandoned) | 200 | the session, `status` `revoked` | server: `Revoke` sets the status whatever it was and refuses nothing; the spec's 400 has no public body for this operation, and the catalogue's `invalid_action_for_session` is marked Frontend API only. A second revoke is therefore harmless, as in Clerk |
+//! | a `/__fake/sessions` control on a session that is not active | 400 | `invalid_action_for_session` ("Invalid action for user session", "Unable to `<action>` session `<id>`") | catalogue `InvalidActionForSession` (its code for an action a session's state does not allow); controls are the fake's own |
 //! | rate limited (opt-in mode or injected 429) | 429 | `too_many_requests` ("Too many requests", "Too many requests, retry later"), `Retry-After` in whole seconds | catalogue `TooManyRequests`; limits (`Retry-After`, 100 or 1000 per 10 s) |
 //! | wrong method | 405 | `method_not_allowed`, `Allow` | no public source; our choice, so that clients see Clerk's error shape |
 //! | unknown path | 404 | `resource_not_found` | no public source; our choice, Clerk's generic not-found code |
@@ -73,8 +84,12 @@ pub const REVOKED_CODE: &str = "actor_token_revoked_code";
 /// sends it for an expired one.
 pub const CANNOT_BE_USED_CODE: &str = "actor_token_cannot_be_used_code";
 
+/// Clerk's code for an action a session's state does not allow (catalogue
+/// `InvalidActionForSession`); the fake's session controls send it.
+pub(crate) const INVALID_ACTION_FOR_SESSION_CODE: &str = "invalid_action_for_session";
+
 /// At most this many characters of a caller's id are quoted back in a message.
-fn shown(id: &str) -> String {
+pub(crate) fn shown(id: &str) -> String {
     id.chars().take(64).collect()
 }
 
@@ -148,6 +163,46 @@ impl Refusal {
     /// 404 for a create whose `user_id` names no user (reference).
     pub(crate) fn unknown_user(user_id: &str) -> Self {
         Self::not_found(format!("No user was found with id {}.", shown(user_id)))
+    }
+
+    /// 404 for an id of no stored session (catalogue `SessionNotFound`).
+    pub(crate) fn unknown_session(session_id: &str) -> Self {
+        Self::one(
+            StatusCode::NOT_FOUND,
+            clerk_error(
+                RESOURCE_NOT_FOUND_CODE,
+                "Session not found",
+                format!("No session was found with id {}", shown(session_id)),
+            ),
+        )
+    }
+
+    /// 422 for a session list with neither `client_id` nor `user_id` (server
+    /// `apierror.FormAtLeastOneOptionalParameterMissing`).
+    pub(crate) fn missing_session_filter() -> Self {
+        let mut error = clerk_error(
+            clerk_actor_tokens::FORM_PARAM_MISSING_CODE,
+            "at least one parameter must be provided",
+            "at least one of `client_id`, `user_id` must be provided",
+        );
+        error.meta.insert(
+            "param_names".into(),
+            serde_json::json!(["client_id", "user_id"]),
+        );
+        Self::one(StatusCode::UNPROCESSABLE_ENTITY, error)
+    }
+
+    /// 400 `invalid_action_for_session` for a control that the session's state does not allow
+    /// (catalogue `InvalidActionForSession`).
+    pub(crate) fn invalid_action_for_session(session_id: &str, action: &str) -> Self {
+        Self::one(
+            StatusCode::BAD_REQUEST,
+            clerk_error(
+                INVALID_ACTION_FOR_SESSION_CODE,
+                "Invalid action for user session",
+                format!("Unable to {action} session {}", shown(session_id)),
+            ),
+        )
     }
 
     /// 429 `too_many_requests` with `Retry-After` (catalogue `TooManyRequests`).

@@ -1,6 +1,9 @@
 //! Actor token ids (`act_...`) and sign-in tickets, both derived from the token's sequence
 //! number so that the store keeps neither string: a ticket is the sequence number plus a keyed
-//! hash (SipHash with random keys), which only this instance can produce.
+//! hash (SipHash with random keys), which only this instance can produce. Session ids
+//! (`sess_...`) and client ids (`client_...`) are derived the same way from the session's own
+//! sequence number, each kind with its own salt so that the same number never looks alike in two
+//! kinds of id.
 
 use std::hash::{BuildHasher, RandomState};
 
@@ -13,6 +16,15 @@ const MIX_INVERSE: u64 = inverse(MIX);
 
 /// Prefix of every actor token id, as Clerk's.
 pub(crate) const ID_PREFIX: &str = "act_";
+/// Prefix of every session id, as Clerk's (`sess_` and letters and digits).
+pub(crate) const SESSION_PREFIX: &str = "sess_";
+/// Prefix of every client id, as Clerk's.
+pub(crate) const CLIENT_PREFIX: &str = "client_";
+
+/// What sets each kind of id apart (actor token ids keep the value they always had: 0).
+const TOKEN_SALT: u64 = 0;
+const SESSION_SALT: u64 = 0x5E55_1011_5E55_1011;
+const CLIENT_SALT: u64 = 0xC11E_47C1_1E47_C11E;
 
 const fn inverse(odd: u64) -> u64 {
     // Newton's iteration doubles the correct low bits each step: 3 -> 6 -> ... -> 96 >= 64.
@@ -56,17 +68,18 @@ impl Codec {
         self.mac.hash_one((self.tag, seq))
     }
 
-    pub(crate) fn id(&self, seq: u64) -> String {
-        let mut out = String::with_capacity(ID_PREFIX.len() + 2 * WIDTH);
-        out.push_str(ID_PREFIX);
+    /// `prefix`, this instance's tag and the hidden sequence number, in base 62.
+    fn encode(&self, prefix: &str, salt: u64, seq: u64) -> String {
+        let mut out = String::with_capacity(prefix.len() + 2 * WIDTH);
+        out.push_str(prefix);
         push_base62(&mut out, self.tag);
-        push_base62(&mut out, self.hide(seq));
+        push_base62(&mut out, self.hide(seq) ^ salt);
         out
     }
 
-    /// The sequence number of an id this instance issued, or `None` for anything else.
-    pub(crate) fn parse_id(&self, id: &str) -> Option<u64> {
-        let rest = id.strip_prefix(ID_PREFIX)?;
+    /// The sequence number of an id of this kind that this instance issued, or `None`.
+    fn decode(&self, prefix: &str, salt: u64, id: &str) -> Option<u64> {
+        let rest = id.strip_prefix(prefix)?;
         if rest.len() != 2 * WIDTH {
             return None;
         }
@@ -74,7 +87,37 @@ impl Codec {
         if parse_base62(tag)? != self.tag {
             return None;
         }
-        Some(self.reveal(parse_base62(hidden)?))
+        Some(self.reveal(parse_base62(hidden)? ^ salt))
+    }
+
+    pub(crate) fn id(&self, seq: u64) -> String {
+        self.encode(ID_PREFIX, TOKEN_SALT, seq)
+    }
+
+    /// The sequence number of an id this instance issued, or `None` for anything else.
+    pub(crate) fn parse_id(&self, id: &str) -> Option<u64> {
+        self.decode(ID_PREFIX, TOKEN_SALT, id)
+    }
+
+    /// The id of the session with this sequence number.
+    pub(crate) fn session_id(&self, seq: u64) -> String {
+        self.encode(SESSION_PREFIX, SESSION_SALT, seq)
+    }
+
+    /// The sequence number of a session id this instance issued, or `None`.
+    pub(crate) fn parse_session_id(&self, id: &str) -> Option<u64> {
+        self.decode(SESSION_PREFIX, SESSION_SALT, id)
+    }
+
+    /// The id of the client of the session with this sequence number: opening a url is a new
+    /// browser, so every session has a client of its own.
+    pub(crate) fn client_id(&self, seq: u64) -> String {
+        self.encode(CLIENT_PREFIX, CLIENT_SALT, seq)
+    }
+
+    /// The sequence number of the session whose client this is, or `None`.
+    pub(crate) fn parse_client_id(&self, id: &str) -> Option<u64> {
+        self.decode(CLIENT_PREFIX, CLIENT_SALT, id)
     }
 
     pub(crate) fn ticket(&self, seq: u64) -> String {
@@ -141,6 +184,20 @@ mod tests {
             assert!(id.starts_with("act_") && id.len() == 26, "{id}");
             assert_eq!(codec.parse_id(&id), Some(seq));
             assert_eq!(codec.parse_ticket(&codec.ticket(seq)), Some(seq));
+            let session = codec.session_id(seq);
+            assert!(
+                session.starts_with("sess_") && session.len() == 27,
+                "{session}"
+            );
+            assert!(session[5..].bytes().all(|b| b.is_ascii_alphanumeric()));
+            assert_eq!(codec.parse_session_id(&session), Some(seq));
+            let client = codec.client_id(seq);
+            assert!(client.starts_with("client_"), "{client}");
+            assert_eq!(codec.parse_client_id(&client), Some(seq));
+            // One kind of id is never taken for another.
+            assert_eq!(codec.parse_session_id(&client), None);
+            assert_eq!(codec.parse_id(&session), None);
+            assert_ne!(session[5..], id[4..]);
         }
     }
 

@@ -1,5 +1,7 @@
 //! A fake of Clerk's actor-token Backend API for tests: `POST /v1/actor_tokens`,
-//! `POST /v1/actor_tokens/{id}/revoke`, and the one-time sign-in url they hand out.
+//! `POST /v1/actor_tokens/{id}/revoke`, the one-time sign-in url they hand out, and the sessions
+//! that opening it creates (`GET /v1/sessions`, `GET /v1/sessions/{id}`,
+//! `POST /v1/sessions/{id}/revoke`).
 //!
 //! It answers with the SDK's generated wire types and checks every create body against the
 //! request schema of the same vendored OpenAPI fragment the SDK is generated from, so a client
@@ -12,6 +14,10 @@
 //!   tickets expire after `expires_in_seconds`, unknown users get 404, errors are Clerk's
 //!   `{"errors": [...], "clerk_trace_id": ...}` with the codes and texts of Clerk's error
 //!   catalogue (each with its source in the `errors` module docs in the source).
+//! - Sessions: opening a url starts a session of the user whose `actor` is the token's actor;
+//!   it is `active` until revoked, ended ([`FakeClerk::end_session`]), past its maximum lifetime
+//!   (`session_max_duration_in_seconds`: `expired`) or idle for ten minutes (`abandoned`), all on
+//!   the fake's clock ([`FakeClerk::advance_clock`]; [`FakeClerk::touch_session`] is activity).
 //! - Users: every user id exists unless removed ([`FakeClerk::remove_user`]); strict mode
 //!   ([`FakeClerkBuilder::strict_users`]) knows only added users ([`FakeClerk::add_user`]).
 //! - Scenarios: a monthly quota, a plan without impersonation (402), Clerk's rate limits
@@ -22,7 +28,8 @@
 //!   ([`FakeClerkBuilder::max_tokens`]); when full, expired tokens are evicted first, then the
 //!   oldest. A stored token is a 56-byte record with map and expiry-index entries and one
 //!   allocation for the user id and actor JSON (the id and ticket are not stored but derived);
-//!   the bench measures the fake's peak RSS under load (BENCHMARKS.md, section 2).
+//!   the bench measures the fake's peak RSS under load (BENCHMARKS.md, section 2). Sessions are
+//!   capped too ([`DEFAULT_MAX_SESSIONS`], [`FakeClerkBuilder::max_sessions`]; the oldest goes).
 //!
 //! ```
 //! use clerk_actor_tokens::{Actor, Status};
@@ -53,6 +60,7 @@ mod request;
 mod router;
 mod scenario;
 mod server;
+mod sessions;
 mod state;
 mod store;
 mod users;
@@ -77,17 +85,21 @@ pub use errors::{ALREADY_USED_CODE, CANNOT_BE_USED_CODE, REVOKED_CODE, TICKET_IN
 pub use http::{HeaderValue, StatusCode};
 pub use rate_limit::RateLimit;
 pub use scenario::{Fault, Target, Usage};
+pub use sessions::{INACTIVITY_TIMEOUT, SessionError, SessionState, StoredSession};
 pub use state::{RedeemError, StoredToken};
 
 use crate::rate_limit::Limiter;
 use crate::state::{SignInConfig, State, lock};
-use crate::validation::CreateBodyValidator;
+use crate::validation::{CreateBodyValidator, QueryValidator};
 
 /// A secret key the fake accepts (any `sk_test_...` or `sk_live_...` key is accepted).
 pub const TEST_SECRET_KEY: &str = "sk_test_clerk_actor_tokens_fake";
 
 /// How many tokens a fake keeps unless told otherwise.
 pub const DEFAULT_MAX_TOKENS: usize = 100_000;
+
+/// How many sessions a fake keeps unless told otherwise.
+pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
 
 /// Prefix of the fake's own control endpoints (outside Clerk's `/v1`).
 pub const CONTROL_PREFIX: &str = "/__fake";
@@ -121,7 +133,7 @@ pub enum StartError {
     },
 }
 
-/// Configures a [`FakeClerk`]: where it listens and how many tokens it keeps.
+/// Configures a [`FakeClerk`]: where it listens and how many tokens and sessions it keeps.
 ///
 /// ```
 /// use clerk_actor_tokens_fake::FakeClerk;
@@ -137,6 +149,7 @@ pub struct FakeClerkBuilder {
     host: String,
     port: u16,
     max_tokens: usize,
+    max_sessions: usize,
     frontend_api: Option<String>,
     sign_in_url: Option<String>,
     strict_users: bool,
@@ -149,6 +162,7 @@ impl Default for FakeClerkBuilder {
             host: Ipv4Addr::LOCALHOST.to_string(),
             port: 0,
             max_tokens: DEFAULT_MAX_TOKENS,
+            max_sessions: DEFAULT_MAX_SESSIONS,
             frontend_api: None,
             sign_in_url: None,
             strict_users: false,
@@ -203,6 +217,13 @@ impl FakeClerkBuilder {
         self
     }
 
+    /// The most sessions kept (default [`DEFAULT_MAX_SESSIONS`], at least 1). When full, opening
+    /// a url forgets the oldest session; its id then answers 404.
+    pub fn max_sessions(mut self, max: usize) -> Self {
+        self.max_sessions = max.max(1);
+        self
+    }
+
     /// The Frontend API origin that sign-in urls point at, like Clerk's
     /// `https://<your-frontend-api>` (default: the fake itself). Urls are
     /// `<origin>/v1/tickets/accept?ticket=...`; point it elsewhere (a proxy, a hosts entry) only if
@@ -236,6 +257,7 @@ impl FakeClerkBuilder {
 
     async fn prepare(&self) -> Result<Prepared, StartError> {
         let validator = CreateBodyValidator::shared().map_err(StartError::Spec)?;
+        let list_query = QueryValidator::session_list().map_err(StartError::Spec)?;
         let frontend_api = self
             .frontend_api
             .as_deref()
@@ -260,10 +282,10 @@ impl FakeClerkBuilder {
             sign_in_url: sign_in_url.unwrap_or_else(|| format!("{own}{}", router::SIGN_IN_PATH)),
         };
         let state = Arc::new(State::new(
-            validator,
+            (validator, list_query),
             own,
             sign_in,
-            self.max_tokens,
+            (self.max_tokens, self.max_sessions),
             self.strict_users,
         ));
         *lock(&state.rate_limit) = self.rate_limit.map(Limiter::new);
@@ -374,6 +396,7 @@ impl std::fmt::Debug for FakeClerk {
         f.debug_struct("FakeClerk")
             .field("base_url", &self.base_url)
             .field("tokens", &lock(&self.state.store).len())
+            .field("sessions", &self.state.session_counts().0)
             .finish()
     }
 }
@@ -465,9 +488,48 @@ impl FakeClerk {
     }
 
     /// Redeems a sign-in url (or its bare ticket) as opening it does: once, before it expires,
-    /// if not revoked. Returns the token, now `accepted`.
+    /// if not revoked. Returns the token, now `accepted`; the session it started is
+    /// [`FakeClerk::redeem_session`]'s answer, or among [`FakeClerk::sessions`].
     pub fn redeem(&self, url_or_ticket: &str) -> Result<StoredToken, RedeemError> {
-        self.state.redeem(url_or_ticket)
+        self.state.redeem(url_or_ticket).map(|(token, _)| token)
+    }
+
+    /// Redeems a sign-in url (or its bare ticket) as [`FakeClerk::redeem`] does and returns the
+    /// session it started: `active`, of the token's user, with the token's actor.
+    pub fn redeem_session(&self, url_or_ticket: &str) -> Result<StoredSession, RedeemError> {
+        self.state.redeem(url_or_ticket).map(|(_, session)| session)
+    }
+
+    /// Every session, oldest first, each with its status at the time of the call.
+    pub fn sessions(&self) -> Vec<StoredSession> {
+        self.state.sessions()
+    }
+
+    /// The session with this id (`sess_...`), with its status at the time of the call.
+    pub fn session(&self, id: &str) -> Option<StoredSession> {
+        self.state.session(id)
+    }
+
+    /// Activity on an active session, as a request of the signed-in browser is: `last_active_at`
+    /// becomes now and `abandon_at` ten minutes later (never past `expire_at`).
+    pub fn touch_session(&self, id: &str) -> Result<StoredSession, SessionError> {
+        self.state.steer_session(id, |s, now| s.touch(now))
+    }
+
+    /// Ends an active session as signing out does: status `ended`.
+    pub fn end_session(&self, id: &str) -> Result<StoredSession, SessionError> {
+        self.state.steer_session(id, |s, now| s.end(now))
+    }
+
+    /// Makes an active session reach its maximum lifetime now: status `expired`, `expire_at`
+    /// now. (Advancing the clock past `expire_at` does the same to every session.)
+    pub fn expire_session(&self, id: &str) -> Result<StoredSession, SessionError> {
+        self.state.steer_session(id, |s, now| s.expire(now))
+    }
+
+    /// How many sessions were forgotten because the session map was full.
+    pub fn evicted_session_count(&self) -> u64 {
+        self.state.session_counts().1
     }
 
     /// Queues a fault for the next matching requests (see [`Fault`]).
@@ -526,7 +588,7 @@ impl FakeClerk {
         lock(&self.state.users).set_strict(strict);
     }
 
-    /// Clerk's rate limit for the actor-token endpoints (`None`: off, the default). Beyond it,
+    /// Clerk's rate limit for the Backend API endpoints (`None`: off, the default). Beyond it,
     /// requests get 429 `too_many_requests` with `Retry-After` in whole seconds.
     pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
         *lock(&self.state.rate_limit) = limit.map(Limiter::new);
@@ -537,13 +599,13 @@ impl FakeClerk {
         &self.state.sign_in.sign_in_url
     }
 
-    /// Moves the fake's clock forward, to expire tokens without waiting.
+    /// Moves the fake's clock forward, to expire tokens and sessions without waiting.
     pub fn advance_clock(&self, by: Duration) {
         self.state.advance_clock(by);
     }
 
-    /// Forgets tokens, faults, quota and plan settings, added and removed users, the rate limit
-    /// and clock changes. Ids issued before are not issued again.
+    /// Forgets tokens, sessions, faults, quota and plan settings, added and removed users, the
+    /// rate limit and clock changes. Ids issued before are not issued again.
     pub fn reset(&self) {
         self.state.reset();
     }

@@ -1,6 +1,6 @@
-//! The HTTP face of the fake: Clerk's two actor-token endpoints, the sign-in url and the sign-in
-//! page it redirects to, 405 and 404 answers in Clerk's shape, the opt-in rate limit, and the
-//! fault injection that wraps each endpoint.
+//! The HTTP face of the fake: Clerk's two actor-token endpoints, its three session endpoints, the
+//! sign-in url and the sign-in page it redirects to, 405 and 404 answers in Clerk's shape, the
+//! opt-in rate limit, and the fault injection that wraps each endpoint.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, Request, State as AxumState};
+use axum::extract::{Path, Query, RawQuery, Request, State as AxumState};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http::StatusCode;
@@ -17,7 +17,7 @@ use http::header::{ACCEPT, HeaderMap, LOCATION};
 use crate::errors::{Refusal, TOO_MANY_REQUESTS_CODE, clerk_error, json};
 use crate::request::{RequestContext, read_body};
 use crate::scenario::{Action, Target};
-use crate::state::{SignIn, State, lock};
+use crate::state::{SessionQuery, SignIn, State, lock};
 
 type Shared = Arc<State>;
 
@@ -36,6 +36,24 @@ pub(crate) fn build(state: Shared) -> Router {
         .route(
             "/v1/actor_tokens/{actor_token_id}/revoke",
             post(revoke).fallback(|ctx: RequestContext| async move {
+                Refusal::method_not_allowed("POST").respond(&ctx.trace)
+            }),
+        )
+        .route(
+            "/v1/sessions",
+            get(list_sessions).fallback(|ctx: RequestContext| async move {
+                Refusal::method_not_allowed("GET, HEAD").respond(&ctx.trace)
+            }),
+        )
+        .route(
+            "/v1/sessions/{session_id}",
+            get(get_session).fallback(|ctx: RequestContext| async move {
+                Refusal::method_not_allowed("GET, HEAD").respond(&ctx.trace)
+            }),
+        )
+        .route(
+            "/v1/sessions/{session_id}/revoke",
+            post(revoke_session).fallback(|ctx: RequestContext| async move {
                 Refusal::method_not_allowed("POST").respond(&ctx.trace)
             }),
         )
@@ -171,6 +189,80 @@ async fn revoke(
     .await
 }
 
+/// The pairs of a query string, in order (repeated names kept; the validator takes the first).
+fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default()
+}
+
+async fn list_sessions(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let (st, trace) = (&*state, &ctx.trace);
+    with_faults(st, Target::ListSessions, &ctx, move || async move {
+        let result = crate::auth::check(&headers)
+            .and_then(|()| st.check_rate_limit())
+            .and_then(|()| st.list_query.parse(&query_pairs(query.as_deref())))
+            .and_then(|params| SessionQuery::from_params(&params))
+            .map(|query| st.list_sessions(&query));
+        match result {
+            Ok(list) => json(StatusCode::OK, &list),
+            Err(refusal) => refusal.respond(trace),
+        }
+    })
+    .await
+}
+
+async fn get_session(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    id: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Response {
+    let (st, trace) = (&*state, &ctx.trace);
+    with_faults(st, Target::GetSession, &ctx, move || async move {
+        let result = crate::auth::check(&headers)
+            .and_then(|()| st.check_rate_limit())
+            .and_then(|()| match id {
+                Ok(Path(id)) => st.get_session(&id),
+                // Not valid UTF-8 once decoded: no session has such an id.
+                Err(_) => Err(Refusal::unknown_session("")),
+            });
+        match result {
+            Ok(session) => json(StatusCode::OK, &session),
+            Err(refusal) => refusal.respond(trace),
+        }
+    })
+    .await
+}
+
+async fn revoke_session(
+    AxumState(state): AxumState<Shared>,
+    ctx: RequestContext,
+    id: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Response {
+    // The body is ignored, as for the token's revoke.
+    let (st, trace) = (&*state, &ctx.trace);
+    with_faults(st, Target::RevokeSession, &ctx, move || async move {
+        let result = crate::auth::check(&headers)
+            .and_then(|()| st.check_rate_limit())
+            .and_then(|()| match id {
+                Ok(Path(id)) => st.revoke_session(&id),
+                Err(_) => Err(Refusal::unknown_session("")),
+            });
+        match result {
+            Ok(session) => json(StatusCode::OK, &session),
+            Err(refusal) => refusal.respond(trace),
+        }
+    })
+    .await
+}
+
 /// The query of a sign-in url (server `tickets.HTTP.Accept`).
 #[derive(Debug, serde::Deserialize)]
 struct AcceptQuery {
@@ -208,7 +300,9 @@ async fn redeem(
             return Refusal::ticket_invalid().respond(trace);
         }
         match st.redeem(&query.ticket) {
-            Ok(token) if wants_json(&headers) => json(StatusCode::OK, &SignIn::from(&token)),
+            Ok((token, session)) if wants_json(&headers) => {
+                json(StatusCode::OK, &SignIn::new(&token, Some(&session.id)))
+            }
             Ok(_) => {
                 let location = st.sign_in_redirect(&query.ticket, query.redirect_url.as_deref());
                 match http::HeaderValue::from_str(&location) {
@@ -241,7 +335,10 @@ async fn sign_in_page(
         .ok()
         .and_then(|Query(q)| state.token_for_ticket(&q.__clerk_ticket));
     match token {
-        Some(token) => json(StatusCode::OK, &SignIn::from(&token)),
+        Some(token) => {
+            let session = state.session_of_token(&token.id);
+            json(StatusCode::OK, &SignIn::new(&token, session.as_deref()))
+        }
         None => Refusal::ticket_invalid().respond(&ctx.trace),
     }
 }

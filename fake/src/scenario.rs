@@ -22,6 +22,12 @@ pub enum Target {
     Revoke,
     /// Opening a token's sign-in url.
     Redeem,
+    /// `GET /v1/sessions`.
+    ListSessions,
+    /// `GET /v1/sessions/{id}`.
+    GetSession,
+    /// `POST /v1/sessions/{id}/revoke`.
+    RevokeSession,
     /// Any of the above.
     Any,
 }
@@ -210,7 +216,8 @@ impl Fault {
         self
     }
 
-    /// Handle the request first (create or revoke the token), then fail the answer.
+    /// Handle the request first (create or revoke the token, revoke the session), then fail the
+    /// answer.
     pub fn after_processing(mut self) -> Self {
         self.after_processing = true;
         self
@@ -402,8 +409,11 @@ mod tests {
                 .times(2),
         );
         s.push(Fault::drop_connection().on(Target::Revoke));
-        assert_eq!(s.pending_faults(), 3);
+        s.push(Fault::delay(Duration::ZERO).on(Target::RevokeSession));
+        assert_eq!(s.pending_faults(), 4);
         assert_eq!(s.take(Target::Redeem), None);
+        assert_eq!(s.take(Target::GetSession), None);
+        assert!(s.take(Target::RevokeSession).is_some());
         assert_eq!(s.take(Target::Revoke).unwrap().action, Action::Drop);
         assert!(s.take(Target::Create).is_some());
         assert!(s.take(Target::Create).is_some());

@@ -1,5 +1,7 @@
 //! Checks create bodies against the request schema of the vendored OpenAPI fragment, the same
-//! file the SDK is generated from, so the fake and the client cannot drift apart.
+//! file the SDK is generated from, so the fake and the client cannot drift apart; and the query
+//! of the session list against the parameters the fragment declares for `GetSessionList`
+//! (types, `limit`'s and `offset`'s bounds and defaults, `status`'s values), found by operation id.
 //!
 //! OpenAPI 3.0 schemas are close to JSON Schema draft 4 (boolean `exclusiveMinimum`, no boolean
 //! schemas); the differences (`$ref` into `components`, `nullable`, annotations such as `example`
@@ -7,7 +9,7 @@
 
 use std::sync::OnceLock;
 
-use build_support::spec::{refs, schema};
+use build_support::spec::{operations, refs, schema};
 use clerk_actor_tokens::raw::types::{ClerkError, CreateActorTokenBody};
 use http::StatusCode;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
@@ -15,7 +17,7 @@ use jsonschema::{ValidationError, paths::LocationSegment};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::errors::{Refusal, clerk_error, with_param};
+use crate::errors::{Refusal, clerk_error, shown, with_param};
 
 /// The fragment, compiled into the binary. `openapi/` in this crate holds a symlink to the
 /// workspace's one edited copy, so that the packaged crate carries the file's contents.
@@ -24,6 +26,9 @@ pub(crate) const FRAGMENT: &str = include_str!("../openapi/clerk-actor-tokens.ya
 /// Where the create body's schema sits in the fragment (JSON pointer).
 pub(crate) const CREATE_BODY_POINTER: &str =
     "/paths/~1actor_tokens/post/requestBody/content/application~1json/schema";
+
+/// The operation whose query parameters [`QueryValidator::session_list`] checks.
+pub(crate) const SESSION_LIST_OPERATION: &str = "GetSessionList";
 
 /// Schemas nested (through `$ref`s too) deeper than this are treated as a broken fragment: a
 /// schema that contains itself would otherwise be inlined forever.
@@ -52,15 +57,8 @@ impl CreateBodyValidator {
     }
 
     pub(crate) fn from_fragment(yaml: &str) -> Result<Self, String> {
-        let document: Value = serde_norway::from_str(yaml)
-            .map_err(|e| format!("the OpenAPI fragment is not valid YAML: {e}"))?;
-        let schema = document
-            .pointer(CREATE_BODY_POINTER)
-            .ok_or_else(|| format!("the fragment has no schema at {CREATE_BODY_POINTER}"))?;
-        let schema = to_json_schema(schema, &document, 0)?;
-        let validator = jsonschema::draft4::options()
-            .build(&schema)
-            .map_err(|e| format!("the create body schema does not compile: {e}"))?;
+        let document = parse_fragment(yaml)?;
+        let validator = compile(&document, CREATE_BODY_POINTER)?;
         Ok(Self { validator })
     }
 
@@ -87,6 +85,207 @@ impl CreateBodyValidator {
         errors.dedup_by(|a, b| param(a) == param(b) && a.code == b.code);
         Err(Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, errors))
     }
+}
+
+/// The fragment as JSON.
+fn parse_fragment(yaml: &str) -> Result<Value, String> {
+    serde_norway::from_str(yaml).map_err(|e| format!("the OpenAPI fragment is not valid YAML: {e}"))
+}
+
+/// The JSON Schema validator of the schema at `pointer` in the fragment.
+fn compile(document: &Value, pointer: &str) -> Result<jsonschema::Validator, String> {
+    let schema = document
+        .pointer(pointer)
+        .ok_or_else(|| format!("the fragment has no schema at {pointer}"))?;
+    compile_schema(document, schema, pointer)
+}
+
+fn compile_schema(
+    document: &Value,
+    schema: &Value,
+    at: &str,
+) -> Result<jsonschema::Validator, String> {
+    let schema = to_json_schema(schema, document, 0)?;
+    jsonschema::draft4::options()
+        .build(&schema)
+        .map_err(|e| format!("the schema at {at} does not compile: {e}"))
+}
+
+/// How a query parameter's text becomes the JSON value its schema is checked against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum QueryType {
+    Integer,
+    Boolean,
+    Text,
+}
+
+/// One query parameter as the fragment declares it.
+struct QueryParam {
+    name: String,
+    kind: QueryType,
+    default: Option<Value>,
+    /// The schema's `enum`, quoted back when a value is not one of them.
+    allowed: Vec<String>,
+    validator: jsonschema::Validator,
+}
+
+/// The query parameters of one operation, compiled from the fragment.
+pub(crate) struct QueryValidator {
+    params: Vec<QueryParam>,
+}
+
+impl std::fmt::Debug for QueryValidator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
+        f.debug_struct("QueryValidator")
+            .field("params", &names)
+            .finish()
+    }
+}
+
+impl QueryValidator {
+    /// The process-wide validator of `GetSessionList`'s query, compiled on first use. Fails only
+    /// if the fragment compiled into this crate is broken.
+    pub(crate) fn session_list() -> Result<&'static Self, String> {
+        static SHARED: OnceLock<Result<QueryValidator, String>> = OnceLock::new();
+        SHARED
+            .get_or_init(|| Self::for_operation(FRAGMENT, SESSION_LIST_OPERATION))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    pub(crate) fn for_operation(yaml: &str, operation_id: &str) -> Result<Self, String> {
+        let document = parse_fragment(yaml)?;
+        let all = operations::operations(&document);
+        let operation = operations::find(&all, operation_id)
+            .ok_or_else(|| format!("the fragment has no operation {operation_id}"))?;
+        let declared = operation
+            .value
+            .get("parameters")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let mut params = Vec::new();
+        for (i, parameter) in declared.iter().enumerate() {
+            let at = format!("{}/parameters/{i}", operation.pointer);
+            let parameter = refs::resolve(&document, parameter, &at).map_err(|e| e.to_string())?;
+            if parameter.value.get("in").and_then(Value::as_str) != Some("query") {
+                continue;
+            }
+            let name = parameter
+                .value
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("the parameter at {} has no name", parameter.pointer))?;
+            let raw_schema = parameter
+                .value
+                .get("schema")
+                .ok_or_else(|| format!("the parameter {name} has no schema"))?;
+            let resolved = refs::resolve(&document, raw_schema, "").map_err(|e| e.to_string())?;
+            let kind = match resolved.value.get("type").and_then(Value::as_str) {
+                Some("integer") => QueryType::Integer,
+                Some("boolean") => QueryType::Boolean,
+                Some("string") | None => QueryType::Text,
+                Some(other) => {
+                    return Err(format!(
+                        "the query parameter {name} is of type {other}, which the fake cannot read"
+                    ));
+                }
+            };
+            let allowed = resolved
+                .value
+                .get("enum")
+                .and_then(Value::as_array)
+                .map(|values| {
+                    values
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            params.push(QueryParam {
+                name: name.to_string(),
+                kind,
+                default: resolved.value.get("default").cloned(),
+                allowed,
+                validator: compile_schema(&document, raw_schema, &parameter.pointer)?,
+            });
+        }
+        Ok(Self { params })
+    }
+
+    /// The declared parameters of a query, typed and checked: the first value of each (unknown
+    /// parameters are ignored, as Clerk does), the schema's default for one that is absent. Every
+    /// parameter that does not fit its schema is one 422 `form_param_value_invalid` error with
+    /// `meta.param_name`, in Clerk's words (server `apierror.FormInvalidParameterValue`, and
+    /// `FormInvalidParameterValueWithAllowed` for a value outside an `enum`).
+    pub(crate) fn parse(&self, query: &[(String, String)]) -> Result<Map<String, Value>, Refusal> {
+        let mut values = Map::new();
+        let mut errors = Vec::new();
+        for param in &self.params {
+            let Some((_, text)) = query.iter().find(|(k, _)| *k == param.name) else {
+                if let Some(default) = &param.default {
+                    values.insert(param.name.clone(), default.clone());
+                }
+                continue;
+            };
+            let value = match param.kind {
+                QueryType::Integer => text.parse::<i64>().ok().map(Value::from),
+                QueryType::Boolean => match text.as_str() {
+                    "true" => Some(Value::Bool(true)),
+                    "false" => Some(Value::Bool(false)),
+                    _ => None,
+                },
+                QueryType::Text => Some(Value::String(text.clone())),
+            };
+            match value {
+                Some(value) if param.validator.is_valid(&value) => {
+                    values.insert(param.name.clone(), value);
+                }
+                _ => errors.push(invalid_query_value(&param.name, text, &param.allowed)),
+            }
+        }
+        if errors.is_empty() {
+            Ok(values)
+        } else {
+            Err(Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, errors))
+        }
+    }
+}
+
+/// A query value its parameter's schema does not accept, in Clerk's words.
+fn invalid_query_value(name: &str, text: &str, allowed: &[String]) -> ClerkError {
+    let long_message = match allowed {
+        [] => format!(
+            "{} does not match one of the allowed values for parameter {name}",
+            shown(text)
+        ),
+        [only] => format!(
+            "{} does not match the allowed values for parameter {name}. Allowed values: {only}",
+            shown(text)
+        ),
+        [rest @ .., last] => format!(
+            "{} does not match the allowed values for parameter {name}. Allowed values: {} or {last}",
+            shown(text),
+            rest.join(", ")
+        ),
+    };
+    with_param(
+        clerk_error(
+            clerk_actor_tokens::FORM_PARAM_VALUE_INVALID_CODE,
+            "is invalid",
+            long_message,
+        ),
+        name,
+    )
+}
+
+/// The validator of any schema in the fragment, for tests that check the fake's answers against
+/// the response schemas.
+#[cfg(test)]
+pub(crate) fn fragment_schema(pointer: &str) -> jsonschema::Validator {
+    let document = parse_fragment(FRAGMENT).expect("the fragment parses");
+    compile(&document, pointer).expect("the schema compiles")
 }
 
 fn param(error: &ClerkError) -> &str {
@@ -377,6 +576,54 @@ mod tests {
         for body in [json!([]), json!("x"), json!(null), json!(1)] {
             let refusal = check(body).unwrap_err();
             assert_eq!(refusal.status, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    }
+
+    fn list_query(pairs: &[(&str, &str)]) -> Result<Map<String, Value>, Refusal> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        QueryValidator::session_list().unwrap().parse(&pairs)
+    }
+
+    #[test]
+    fn the_session_list_query_follows_the_fragment() {
+        // Defaults from the fragment; unknown parameters ignored; the first of two values wins.
+        let parsed =
+            list_query(&[("user_id", "user_1"), ("user_id", "x"), ("foo", "bar")]).unwrap();
+        assert_eq!(
+            Value::Object(parsed),
+            json!({"user_id": "user_1", "limit": 10, "offset": 0})
+        );
+        let parsed = list_query(&[
+            ("status", "active"),
+            ("paginated", "true"),
+            ("limit", "500"),
+        ])
+        .unwrap();
+        assert_eq!(parsed["paginated"], true);
+        assert_eq!(parsed["limit"], 500);
+        let refusal = list_query(&[
+            ("limit", "0"),
+            ("offset", "-1"),
+            ("status", "pending"),
+            ("paginated", "yes"),
+        ])
+        .unwrap_err();
+        assert_eq!(refusal.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let got: Vec<(String, String)> = params(&refusal);
+        let want: Vec<(String, String)> = ["status", "paginated", "limit", "offset"]
+            .iter()
+            .map(|p| ("form_param_value_invalid".to_string(), p.to_string()))
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(
+            refusal.errors[0].long_message,
+            "pending does not match the allowed values for parameter status. Allowed values: abandoned, active, ended, expired, removed, replaced or revoked"
+        );
+        for bad in ["501", "1.5", "ten", "99999999999999999999"] {
+            assert!(list_query(&[("limit", bad)]).is_err(), "{bad}");
         }
     }
 
