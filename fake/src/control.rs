@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, Request, State as AxumState};
 use axum::response::Response;
 use axum::routing::{get, post, put};
@@ -222,11 +222,19 @@ async fn list_sessions(
     )
 }
 
+/// A session id from the path; one that does not decode to UTF-8 names no session.
+type SessionPath = Result<Path<String>, PathRejection>;
+
+fn session_id(path: SessionPath) -> String {
+    path.map(|Path(id)| id).unwrap_or_default()
+}
+
 async fn one_session(
     AxumState(state): AxumState<Shared>,
     ctx: RequestContext,
-    Path(id): Path<String>,
+    path: SessionPath,
 ) -> Response {
+    let id = session_id(path);
     let result = state
         .session(&id)
         .map(|s| session_view(&s))
@@ -239,39 +247,40 @@ type Control = fn(&mut SessionRecord, i64) -> Result<(), SessionError>;
 fn steer(
     state: &State,
     ctx: &RequestContext,
-    id: &str,
+    path: SessionPath,
     action: &str,
     control: Control,
 ) -> Response {
+    let id = session_id(path);
     let result = state
-        .steer_session(id, control)
+        .steer_session(&id, control)
         .map(|s| session_view(&s))
-        .map_err(|e| session_refusal(id, action, e));
+        .map_err(|e| session_refusal(&id, action, e));
     answer(result, ctx)
 }
 
 async fn touch_session(
     AxumState(state): AxumState<Shared>,
     ctx: RequestContext,
-    Path(id): Path<String>,
+    path: SessionPath,
 ) -> Response {
-    steer(&state, &ctx, &id, "touch", SessionRecord::touch)
+    steer(&state, &ctx, path, "touch", SessionRecord::touch)
 }
 
 async fn end_session(
     AxumState(state): AxumState<Shared>,
     ctx: RequestContext,
-    Path(id): Path<String>,
+    path: SessionPath,
 ) -> Response {
-    steer(&state, &ctx, &id, "end", SessionRecord::end)
+    steer(&state, &ctx, path, "end", SessionRecord::end)
 }
 
 async fn expire_session(
     AxumState(state): AxumState<Shared>,
     ctx: RequestContext,
-    Path(id): Path<String>,
+    path: SessionPath,
 ) -> Response {
-    steer(&state, &ctx, &id, "expire", SessionRecord::expire)
+    steer(&state, &ctx, path, "expire", SessionRecord::expire)
 }
 
 async fn usage(AxumState(state): AxumState<Shared>, ctx: RequestContext) -> Response {
