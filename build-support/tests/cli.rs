@@ -32,7 +32,7 @@ fn p(path: &Path) -> &str {
 fn check_passes_on_the_vendored_fragment() {
     let out = run(&["check"]);
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("all 11 rules pass (2 operations)"));
+    assert!(text(&out.stdout).contains("all 11 rules pass (5 operations)"));
 }
 
 #[test]
@@ -100,7 +100,7 @@ fn diff_upstream_exits_0_without_drift_and_1_with_the_pointers() {
     let stdout = text(&out.stdout);
     assert_eq!(code(&out), 0, "{stdout}");
     assert!(
-        stdout.contains("diff-upstream: 0 drift, 7 accepted deviation(s)"),
+        stdout.contains("diff-upstream: 0 drift, 13 accepted deviation(s)"),
         "{stdout}"
     );
     assert_eq!(
@@ -108,7 +108,7 @@ fn diff_upstream_exits_0_without_drift_and_1_with_the_pointers() {
             .lines()
             .filter(|l| l.starts_with("accepted deviation: #/"))
             .count(),
-        7
+        13
     );
 
     let mut changed = clerk_like();
@@ -134,7 +134,7 @@ fn diff_upstream_exits_0_without_drift_and_1_with_the_pointers() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("diff-upstream: 2 drift, 7 accepted deviation(s)"),
+        stdout.contains("diff-upstream: 2 drift, 13 accepted deviation(s)"),
         "{stdout}"
     );
 }
@@ -249,16 +249,16 @@ fn extract_all_takes_every_operation_that_builds_and_lists_the_others() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("survey: 3 operation(s) extract and pass every build rule on their own; 1 need a decision by hand (operations per rule: success-body 1)"),
+        stderr.contains("survey: 6 operation(s) extract and pass every build rule on their own; 1 need a decision by hand (operations per rule: success-body 1)"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("extracted 3 operation(s); all build rules pass"),
+        stderr.contains("extracted 6 operation(s); all build rules pass"),
         "{stderr}"
     );
     let out = run(&["check", "--fragment", p(&out_path)]);
     assert!(
-        text(&out.stdout).contains("(3 operations)"),
+        text(&out.stdout).contains("(6 operations)"),
         "{}",
         text(&out.stdout)
     );

@@ -73,13 +73,25 @@ fn the_clerk_like_spec_differs_exactly_by_the_recorded_deviations() {
     let report = report_after(|_| {});
     assert!(!report.has_drift(), "{}", show(&report));
     let records = build_support::deviations::read(&fragment()).unwrap();
-    assert_eq!(report.count(Verdict::Accepted), records.len());
+    // Every accepted difference is at a record or inside the value it records (a record of a
+    // whole schema, like the session list's, accounts for one difference per keyword).
+    let recorded = |pointer: &str| {
+        records
+            .iter()
+            .any(|r| pointer == r.pointer || pointer.starts_with(&format!("{}/", r.pointer)))
+    };
+    assert_eq!(report.count(Verdict::Accepted), report.differences.len());
+    for d in &report.differences {
+        assert!(recorded(&d.fragment_pointer), "{d} has no record");
+    }
     for r in records {
         assert!(
             report
                 .differences
                 .iter()
-                .any(|d| d.fragment_pointer == r.pointer && d.verdict == Verdict::Accepted),
+                .any(|d| (d.fragment_pointer == r.pointer
+                    || d.fragment_pointer.starts_with(&format!("{}/", r.pointer)))
+                    && d.verdict == Verdict::Accepted),
             "{} not reported as accepted:\n{}",
             r.pointer,
             show(&report)
@@ -183,7 +195,7 @@ fn a_new_status_value_breaks_the_recorded_deviation() {
         show(&report)
     );
     // The other records still hold.
-    assert_eq!(report.count(Verdict::Accepted), 6, "{}", show(&report));
+    assert_eq!(report.count(Verdict::Accepted), 12, "{}", show(&report));
 }
 
 #[test]
@@ -232,7 +244,7 @@ fn a_renamed_or_inlined_component_is_not_drift() {
         });
     });
     assert!(!report.has_drift(), "{}", show(&report));
-    assert_eq!(report.count(Verdict::Accepted), 7);
+    assert_eq!(report.count(Verdict::Accepted), 13);
 }
 
 #[test]

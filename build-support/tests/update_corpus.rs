@@ -428,9 +428,9 @@ fn additional_properties_closed_on_an_error_schema() {
 fn a_new_operation_upstream_is_ignored() {
     let ws = Workspace::new();
     let (code, report, notes) = ws.update_at(FRAGMENT_COMMIT, |spec| {
-        spec["paths"]["/sessions"] = json!({"get": {
-            "operationId": "GetSessionList",
-            "responses": {"200": {"description": "Sessions", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}
+        spec["paths"]["/users"] = json!({"get": {
+            "operationId": "GetUserList",
+            "responses": {"200": {"description": "Users", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}
         }});
     });
     assert_eq!((code, report.as_str()), (0, "verdict: none\n"), "{notes}");

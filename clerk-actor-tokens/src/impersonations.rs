@@ -81,11 +81,13 @@ impl Ended {
     }
 }
 
+// The calls take `self` (it is a reference): their futures then borrow the client, not a
+// temporary `Impersonations`, and can be awaited later, or two at once.
 impl<'c> Impersonations<'c> {
     /// The active sessions of `user_id` in which someone acts as them, every page; with
     /// `actor_sub`, only those of that actor.
     pub async fn active(
-        &self,
+        self,
         user_id: impl Into<String>,
         actor_sub: Option<&str>,
     ) -> Result<Vec<Session>, Error> {
@@ -122,7 +124,7 @@ impl<'c> Impersonations<'c> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn end(&self, impersonation: impl Into<Impersonation>) -> Result<Ended, Error> {
+    pub async fn end(self, impersonation: impl Into<Impersonation>) -> Result<Ended, Error> {
         let which: Impersonation = impersonation.into();
         let ended = self.end_inner(&which).await;
         match &ended {
@@ -157,7 +159,7 @@ impl<'c> Impersonations<'c> {
         ended
     }
 
-    async fn end_inner(&self, which: &Impersonation) -> Result<Ended, Error> {
+    async fn end_inner(self, which: &Impersonation) -> Result<Ended, Error> {
         if let Some(id) = &which.actor_token_id {
             match self.clerk.actor_tokens().revoke(id).send().await {
                 Ok(_) => return Ok(Ended::TokenRevoked),

@@ -428,10 +428,16 @@ fn end_revokes_a_pending_token_then_an_opened_ones_session_then_finds_nothing() 
     fake.redeem(used.url.expose()).unwrap();
     let (status, stdout, _) = run(cli(&fake).args(["sessions", "--user", "user_u"]));
     assert_eq!(status, 0);
-    assert!(stdout.contains("sess_") && stdout.contains("actor user_a"), "{stdout}");
+    assert!(
+        stdout.contains("sess_") && stdout.contains("actor user_a"),
+        "{stdout}"
+    );
     let (status, stdout, stderr) = run(cli(&fake).args(end).args(["--token", &used.id]));
     assert_eq!(status, 0, "{stderr}");
-    assert!(stdout.contains("revoked 1 session(s)") && stdout.contains("(revoked)"), "{stdout}");
+    assert!(
+        stdout.contains("revoked 1 session(s)") && stdout.contains("(revoked)"),
+        "{stdout}"
+    );
     // Again: nothing left, still a success.
     let (status, stdout, _) = run(cli(&fake).args(end));
     assert_eq!(status, 0);

@@ -370,7 +370,7 @@ async fn ending_twice_or_in_a_race_finds_nothing_left_and_is_not_an_error() {
     server.revoke_session(|when, then| {
         when.session_id("sess_ours");
         then.bad_request(&clerk_errors(
-            "session_not_active",
+            "invalid_action_for_session",
             "The session is not active.",
         ));
     });
@@ -441,7 +441,10 @@ async fn an_opened_impersonation_is_ended_once_against_the_fake_even_by_two_at_o
         })
         .collect();
     // Both may have listed the session; at least one revoked it, and neither failed.
-    assert!(!ended.is_empty() && ended.iter().all(|&n| n == 1), "{outcomes:?}");
+    assert!(
+        !ended.is_empty() && ended.iter().all(|&n| n == 1),
+        "{outcomes:?}"
+    );
     let session = clerk.sessions().get(active[0].id()).send().await.unwrap();
     assert_eq!(session.status(), &SessionStatus::Revoked);
     assert_eq!(
