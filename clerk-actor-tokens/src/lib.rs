@@ -95,6 +95,8 @@ pub use impersonations::{Ended, Impersonation, Impersonations};
 pub use model::{Actor, ActorToken, Status};
 pub use retry::{MAX_RETRY_AFTER, RetryPolicy};
 pub use secret::{REDACTED, Secret, looks_like_secret_key};
+#[cfg(feature = "test-util")]
+pub use session::SessionBuilder;
 pub use session::{Session, SessionPage, SessionStatus};
 pub use sessions::{GetSession, ListSessions, MAX_SESSIONS_PER_PAGE, RevokeSession, Sessions};
 

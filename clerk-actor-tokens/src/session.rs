@@ -301,3 +301,99 @@ impl SessionPage {
         }
     }
 }
+
+/// Builds a [`Session`] for unit tests (feature `test-util`).
+///
+/// ```
+/// # #[cfg(feature = "test-util")] {
+/// use clerk_actor_tokens::{Actor, Session, SessionStatus};
+///
+/// let session = Session::builder("sess_1", "user_1")
+///     .actor(Actor::new("user_admin"))
+///     .expire_at(1_700_001_800_000)
+///     .build();
+/// assert!(session.is_impersonation() && session.is_active());
+/// assert_eq!(session.expire_at(), 1_700_001_800_000);
+/// let ended = Session::builder("sess_2", "user_1").status(SessionStatus::Revoked).build();
+/// assert!(!ended.is_active() && !ended.is_impersonation());
+/// # }
+/// ```
+#[cfg(feature = "test-util")]
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct SessionBuilder {
+    session: Session,
+}
+
+#[cfg(feature = "test-util")]
+impl Session {
+    /// A builder for an `active` session of `user_id` with no actor, client `client_1` and every
+    /// time at Unix time 0 until set (feature `test-util`).
+    pub fn builder(id: impl Into<String>, user_id: impl Into<String>) -> SessionBuilder {
+        SessionBuilder {
+            session: Session {
+                id: id.into(),
+                user_id: user_id.into(),
+                client_id: "client_1".into(),
+                status: SessionStatus::Active,
+                actor: None,
+                last_active_at: 0,
+                expire_at: 0,
+                abandon_at: 0,
+                created_at: 0,
+                updated_at: 0,
+                trace_id: None,
+            },
+        }
+    }
+}
+
+#[cfg(feature = "test-util")]
+impl SessionBuilder {
+    /// The state (default `active`).
+    pub fn status(mut self, status: SessionStatus) -> Self {
+        self.session.status = status;
+        self
+    }
+
+    /// Who acts as the user: makes it an impersonation.
+    pub fn actor(mut self, actor: Actor) -> Self {
+        self.session.actor = Some(actor);
+        self
+    }
+
+    /// The client.
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.session.client_id = client_id.into();
+        self
+    }
+
+    /// The last activity (Unix ms).
+    pub fn last_active_at(mut self, unix_ms: i64) -> Self {
+        self.session.last_active_at = unix_ms;
+        self
+    }
+
+    /// The latest end (Unix ms).
+    pub fn expire_at(mut self, unix_ms: i64) -> Self {
+        self.session.expire_at = unix_ms;
+        self
+    }
+
+    /// When it is abandoned without activity (Unix ms).
+    pub fn abandon_at(mut self, unix_ms: i64) -> Self {
+        self.session.abandon_at = unix_ms;
+        self
+    }
+
+    /// Clerk's trace id of the answer.
+    pub fn trace_id(mut self, trace_id: impl Into<String>) -> Self {
+        self.session.trace_id = Some(trace_id.into());
+        self
+    }
+
+    /// The session.
+    pub fn build(self) -> Session {
+        self.session
+    }
+}

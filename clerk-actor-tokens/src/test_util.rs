@@ -146,6 +146,18 @@ impl Error {
         Error::from(ApiError::new(StatusCode::NOT_FOUND, vec![e]))
     }
 
+    /// 404 `resource_not_found`, as a read or revoke of an unknown session gets:
+    /// [`Error::is_not_found`].
+    ///
+    /// ```
+    /// assert!(clerk_actor_tokens::Error::session_not_found("sess_1").is_not_found());
+    /// ```
+    pub fn session_not_found(session_id: &str) -> Self {
+        let mut e = ClerkError::new(RESOURCE_NOT_FOUND_CODE, "not found");
+        e.long_message = format!("No session was found with id {session_id}.");
+        Error::from(ApiError::new(StatusCode::NOT_FOUND, vec![e]))
+    }
+
     /// 404 `resource_not_found` about the `user_id` of a create, as Clerk's API reference
     /// documents it: [`Error::is_user_not_found`].
     ///
