@@ -239,12 +239,17 @@ impl<'c> ListSessions<'c> {
 }
 
 /// A session read being put together. See [`Sessions::get`].
-#[derive(Debug)]
 #[must_use = "nothing is sent until `.send().await`"]
 pub struct GetSession<'c> {
     clerk: &'c Clerk,
     id: String,
     options: CallOptions,
+}
+
+impl std::fmt::Debug for GetSession<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        debug_with_checked_id(f, "GetSession", self.clerk, &self.id, &self.options)
+    }
 }
 
 impl<'c> GetSession<'c> {
@@ -270,12 +275,17 @@ impl<'c> GetSession<'c> {
 }
 
 /// A session revoke being put together. See [`Sessions::revoke`].
-#[derive(Debug)]
 #[must_use = "nothing is sent until `.send().await`"]
 pub struct RevokeSession<'c> {
     clerk: &'c Clerk,
     id: String,
     options: CallOptions,
+}
+
+impl std::fmt::Debug for RevokeSession<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        debug_with_checked_id(f, "RevokeSession", self.clerk, &self.id, &self.options)
+    }
 }
 
 impl<'c> RevokeSession<'c> {
@@ -298,6 +308,26 @@ impl<'c> RevokeSession<'c> {
         })
         .await
     }
+}
+
+/// A builder's `Debug`, with its id shown only when it is one: a refused value may be a
+/// credential given by mistake.
+fn debug_with_checked_id(
+    f: &mut std::fmt::Formatter<'_>,
+    name: &str,
+    clerk: &Clerk,
+    id: &str,
+    options: &CallOptions,
+) -> std::fmt::Result {
+    let id = match check_session_id(id) {
+        Ok(()) => id,
+        Err(_) => "[refused, not shown]",
+    };
+    f.debug_struct(name)
+        .field("clerk", clerk)
+        .field("id", &id)
+        .field("options", options)
+        .finish()
 }
 
 /// The prefix of every session id of Clerk's.

@@ -93,6 +93,15 @@ proptest! {
                 let e = revoke.send().await.unwrap_err();
                 assert!(matches!(e, Error::InvalidInput(_)), "{e}");
                 texts.push(shown(&e));
+                // As a session id.
+                let get = clerk.sessions().get(wrong.clone());
+                texts.push(format!("{get:?}"));
+                let e = get.send().await.unwrap_err();
+                assert!(matches!(e, Error::InvalidInput(_)), "{e}");
+                texts.push(shown(&e));
+                let revoke = clerk.sessions().revoke(wrong.clone());
+                texts.push(format!("{revoke:?}"));
+                texts.push(shown(&revoke.send().await.unwrap_err()));
                 // As the secret key, and from a token provider.
                 let builder = Clerk::builder().secret_key(wrong.clone()).api_url(server.base_url());
                 texts.push(format!("{builder:?}"));
