@@ -11,10 +11,19 @@ published=(build-support clerk-actor-tokens clerk-actor-tokens-httpmock clerk-ac
 package_args=()
 for p in "${published[@]}"; do package_args+=(-p "$p"); done
 
+version() { cargo metadata --locked --no-deps --format-version 1 | jq -r --arg n "$1" '.packages[] | select(.name == $n) | .version'; }
+
+# cargo package unpacks the tarballs it verifies against into $CARGO_HOME's registry cache, under
+# each crate's name and version, and reuses a copy unpacked there before: on a machine that
+# packaged the same version earlier, the verification would build against stale sources. Our own
+# crates' copies go first (a published crate's copy is simply unpacked again).
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+for p in "${published[@]}"; do
+  rm -rf "$cargo_home"/registry/src/*/"$p-$(version "$p")"
+done
+
 echo "--> cargo package (builds each crate from its tarball, default features)"
 cargo package --locked --allow-dirty "${package_args[@]}"
-
-version() { cargo metadata --locked --no-deps --format-version 1 | jq -r --arg n "$1" '.packages[] | select(.name == $n) | .version'; }
 
 unpacked=$(mktemp -d)
 trap 'rm -rf "$unpacked"' EXIT
