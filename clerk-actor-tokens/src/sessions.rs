@@ -257,20 +257,7 @@ impl<'c> GetSession<'c> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Session, Error> {
-        check_session_id(&self.id)?;
-        let (id, options) = (self.id, self.options);
-        dispatch(self.clerk, move |clerk| async move {
-            let audit = Audit {
-                session_id: Some(&id),
-                ..Audit::default()
-            };
-            let shared = &clerk.shared;
-            call::run(shared, Operation::GetSession, &options, audit, || {
-                shared.raw.get_session(&id)
-            })
-            .await
-        })
-        .await
+        by_id(self.clerk, Operation::GetSession, self.id, self.options).await
     }
 }
 
@@ -293,21 +280,34 @@ impl<'c> RevokeSession<'c> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Session, Error> {
-        check_session_id(&self.id)?;
-        let (id, options) = (self.id, self.options);
-        dispatch(self.clerk, move |clerk| async move {
-            let audit = Audit {
-                session_id: Some(&id),
-                ..Audit::default()
-            };
-            let shared = &clerk.shared;
-            call::run(shared, Operation::RevokeSession, &options, audit, || {
-                shared.raw.revoke_session(&id)
-            })
-            .await
+        by_id(self.clerk, Operation::RevokeSession, self.id, self.options).await
+    }
+}
+
+/// A call on one session (get or revoke): the id checked, then the generated operation `op` names.
+async fn by_id(
+    clerk: &Clerk,
+    op: Operation,
+    id: String,
+    options: CallOptions,
+) -> Result<Session, Error> {
+    check_session_id(&id)?;
+    dispatch(clerk, move |clerk| async move {
+        let audit = Audit {
+            session_id: Some(&id),
+            ..Audit::default()
+        };
+        let shared = &clerk.shared;
+        call::run(shared, op, &options, audit, || async {
+            if op == Operation::RevokeSession {
+                shared.raw.revoke_session(&id).await
+            } else {
+                shared.raw.get_session(&id).await
+            }
         })
         .await
-    }
+    })
+    .await
 }
 
 /// A builder's `Debug`, with its id shown only when it is one: a refused value may be a

@@ -223,20 +223,14 @@ async fn get_session(
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Response {
-    let (st, trace) = (&*state, &ctx.trace);
-    with_faults(st, Target::GetSession, &ctx, move || async move {
-        let result = crate::auth::check(&headers)
-            .and_then(|()| st.check_rate_limit())
-            .and_then(|()| match id {
-                Ok(Path(id)) => st.get_session(&id),
-                // Not valid UTF-8 once decoded: no session has such an id.
-                Err(_) => Err(Refusal::unknown_session("")),
-            });
-        match result {
-            Ok(session) => json(StatusCode::OK, &session),
-            Err(refusal) => refusal.respond(trace),
-        }
-    })
+    one_session(
+        &state,
+        &ctx,
+        Target::GetSession,
+        id,
+        headers,
+        State::get_session,
+    )
     .await
 }
 
@@ -247,17 +241,37 @@ async fn revoke_session(
     headers: HeaderMap,
 ) -> Response {
     // The body is ignored, as for the token's revoke.
-    let (st, trace) = (&*state, &ctx.trace);
-    with_faults(st, Target::RevokeSession, &ctx, move || async move {
+    one_session(
+        &state,
+        &ctx,
+        Target::RevokeSession,
+        id,
+        headers,
+        State::revoke_session,
+    )
+    .await
+}
+
+/// A call on one session: auth, the rate limit, then `act` on the id, under `target`'s faults.
+async fn one_session<T: serde::Serialize>(
+    st: &State,
+    ctx: &RequestContext,
+    target: Target,
+    id: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    act: fn(&State, &str) -> Result<T, Refusal>,
+) -> Response {
+    with_faults(st, target, ctx, move || async move {
         let result = crate::auth::check(&headers)
             .and_then(|()| st.check_rate_limit())
             .and_then(|()| match id {
-                Ok(Path(id)) => st.revoke_session(&id),
+                Ok(Path(id)) => act(st, &id),
+                // Not valid UTF-8 once decoded: no session has such an id.
                 Err(_) => Err(Refusal::unknown_session("")),
             });
         match result {
             Ok(session) => json(StatusCode::OK, &session),
-            Err(refusal) => refusal.respond(trace),
+            Err(refusal) => refusal.respond(&ctx.trace),
         }
     })
     .await

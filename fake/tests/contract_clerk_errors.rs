@@ -6,24 +6,17 @@
 //! "server" is Clerk's Go server code as published in alexisintech/scalar-script; "limits" is
 //! clerk/clerk-docs `docs/guides/how-clerk-works/system-limits.mdx`.
 
+mod common;
+
 use std::time::Duration;
 
-use clerk_actor_tokens::raw::ClientInfo;
 use clerk_actor_tokens::{Actor, Clerk, RetryPolicy, Status};
 use clerk_actor_tokens_fake::{
     CANNOT_REVOKE_CODE, FakeClerk, Fault, QUOTA_EXCEEDED_CODE, RESOURCE_NOT_FOUND_CODE, RateLimit,
     StatusCode, TEST_SECRET_KEY, TOO_MANY_REQUESTS_CODE, Target, UNSUPPORTED_PLAN_FEATURES_CODE,
 };
+use common::http;
 use serde_json::{Value, json};
-
-/// The SDK's reqwest client: no redirects followed, no SDK headers.
-fn http() -> reqwest::Client {
-    Clerk::new(TEST_SECRET_KEY)
-        .unwrap()
-        .raw_client()
-        .client()
-        .clone()
-}
 
 fn no_retries(fake: &FakeClerk) -> Clerk {
     fake.client_builder()

@@ -1,46 +1,11 @@
 //! The fake at the HTTP level, as any client that follows Clerk's spec sees it: status codes,
 //! Clerk's error bodies, headers, and the `/__fake` controls.
 
-use clerk_actor_tokens::Clerk;
-use clerk_actor_tokens::raw::ClientInfo;
-use clerk_actor_tokens_fake::{FakeClerk, TEST_SECRET_KEY};
+mod common;
+
+use clerk_actor_tokens_fake::FakeClerk;
+use common::{Answer, auth, http, send};
 use serde_json::{Value, json};
-
-/// A plain HTTP client: the SDK's reqwest client (its TLS setup), without the SDK's headers.
-fn http() -> reqwest::Client {
-    Clerk::new(TEST_SECRET_KEY)
-        .unwrap()
-        .raw_client()
-        .client()
-        .clone()
-}
-
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-async fn send(request: reqwest::RequestBuilder) -> Answer {
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.bytes().await.unwrap();
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{e}: {bytes:?}"))
-    };
-    Answer {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn auth(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-    request.header("authorization", format!("Bearer {TEST_SECRET_KEY}"))
-}
 
 async fn create(fake: &FakeClerk, body: &str) -> Answer {
     send(

@@ -7,14 +7,18 @@ use clerk_actor_tokens_fake::FakeClerk;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
+/// The fake's `host:port`.
+fn host_port(fake: &FakeClerk) -> String {
+    fake.base_url()
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1")
+        .to_string()
+}
+
 /// A connection in the middle of a request (headers not finished): the server's graceful stop
 /// waits for it, up to its grace period.
 async fn request_in_flight(fake: &FakeClerk) -> TcpStream {
-    let addr = fake
-        .base_url()
-        .trim_start_matches("http://")
-        .trim_end_matches("/v1")
-        .to_string();
+    let addr = host_port(fake);
     let mut stream = TcpStream::connect(&addr).await.unwrap();
     stream
         .write_all(b"POST /v1/actor_tokens HTTP/1.1\r\nHost: fake\r\n")
@@ -38,11 +42,7 @@ async fn refuses_connections(addr: &str) -> bool {
 #[tokio::test(flavor = "current_thread")]
 async fn dropping_a_blocking_fake_on_a_runtime_thread_returns_at_once() {
     let fake = FakeClerk::start_blocking().unwrap();
-    let addr = fake
-        .base_url()
-        .trim_start_matches("http://")
-        .trim_end_matches("/v1")
-        .to_string();
+    let addr = host_port(&fake);
     let _busy = request_in_flight(&fake).await;
     let started = Instant::now();
     drop(fake);
@@ -55,11 +55,7 @@ async fn dropping_a_blocking_fake_on_a_runtime_thread_returns_at_once() {
 #[tokio::test(flavor = "current_thread")]
 async fn dropping_a_fake_started_on_the_runtime_returns_at_once() {
     let fake = FakeClerk::start().await.unwrap();
-    let addr = fake
-        .base_url()
-        .trim_start_matches("http://")
-        .trim_end_matches("/v1")
-        .to_string();
+    let addr = host_port(&fake);
     let _busy = request_in_flight(&fake).await;
     let started = Instant::now();
     drop(fake);
@@ -70,11 +66,7 @@ async fn dropping_a_fake_started_on_the_runtime_returns_at_once() {
 #[test]
 fn stop_blocking_waits_until_the_server_has_stopped() {
     let fake = FakeClerk::start_blocking().unwrap();
-    let addr = fake
-        .base_url()
-        .trim_start_matches("http://")
-        .trim_end_matches("/v1")
-        .to_string();
+    let addr = host_port(&fake);
     fake.stop_blocking();
     assert!(std::net::TcpStream::connect(&addr).is_err());
 }

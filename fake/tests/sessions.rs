@@ -3,54 +3,18 @@
 //! and bodies, each with its source in the fake's `errors` table), and the `/__fake/sessions`
 //! controls. Answers are also decoded with the SDK's generated wire types.
 
+mod common;
+
 use std::time::Duration;
 
-use clerk_actor_tokens::Clerk;
-use clerk_actor_tokens::raw::ClientInfo;
 use clerk_actor_tokens::raw::types as wire;
 use clerk_actor_tokens_fake::{
-    FakeClerk, Fault, INACTIVITY_TIMEOUT, RateLimit, SessionError, SessionState, StatusCode,
-    TEST_SECRET_KEY, Target,
+    FakeClerk, Fault, INACTIVITY_TIMEOUT, RateLimit, SessionError, SessionState, StatusCode, Target,
 };
+use common::{Answer, auth, http, send};
 use serde_json::{Value, json};
 
 const MINUTE_MS: i64 = 60_000;
-
-/// The SDK's reqwest client: no redirects followed, no SDK headers.
-fn http() -> reqwest::Client {
-    Clerk::new(TEST_SECRET_KEY)
-        .unwrap()
-        .raw_client()
-        .client()
-        .clone()
-}
-
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-async fn send(request: reqwest::RequestBuilder) -> Answer {
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.bytes().await.unwrap();
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{e}: {bytes:?}"))
-    };
-    Answer {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn auth(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-    request.bearer_auth(TEST_SECRET_KEY)
-}
 
 /// Clerk's error shape, with the code of the first error.
 fn assert_clerk_error(answer: &Answer, status: u16, code: &str) {
