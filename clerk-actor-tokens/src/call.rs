@@ -134,11 +134,27 @@ where
     // and the span gets the final values once, when the call ends: recording a field twice on a
     // span makes subscribers print it twice, and a span per attempt would add a future layer to
     // the hot path for what an event says as well.
+    //
+    // Its fields follow OpenTelemetry's HTTP client conventions as tracing-opentelemetry maps
+    // them (`otel.*` set the span's name, kind and status), beside the Clerk fields. `url.template`
+    // is the path with its placeholders: a span never holds a url with an id in it.
+    let endpoint = &shared.endpoint;
     let span = tracing::info_span!(
         "clerk.actor_tokens",
+        otel.name = %format_args!("{} {}{}", op.method(), endpoint.path, op.path_template()),
+        otel.kind = "client",
+        otel.status_code = tracing::field::Empty,
+        otel.status_description = tracing::field::Empty,
         operation = op.id(),
+        http.request.method = op.method(),
+        server.address = endpoint.address.as_str(),
+        // Integers as i64: tracing-opentelemetry exports an unsigned field as a string.
+        server.port = i64::from(endpoint.port),
+        url.template = %format_args!("{}{}", endpoint.path, op.path_template()),
+        http.response.status_code = tracing::field::Empty,
+        http.request.resend_count = tracing::field::Empty,
+        error.type = tracing::field::Empty,
         attempts = tracing::field::Empty,
-        http.status = tracing::field::Empty,
         clerk.trace_id = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
         user_id = tracing::field::Empty,
@@ -169,15 +185,33 @@ where
         let instrumented = attempts().instrument(span.clone());
         instrumented.await
     };
-    span.record("attempts", attempts_made);
-    if let Some(status) = last_seen.status() {
-        span.record("http.status", status.as_u16());
+    span.record("attempts", i64::from(attempts_made));
+    // The convention's count of resends: set only when the request was sent again.
+    if attempts_made > 1 {
+        span.record("http.request.resend_count", i64::from(attempts_made - 1));
     }
-    if let Some(trace) = last_seen.trace_id() {
+    if let Some(status) = last_seen.status() {
+        span.record("http.response.status_code", i64::from(status.as_u16()));
+    }
+    if let Err(error) = &result {
+        // Code first: tracing-opentelemetry sets the status on each, and the description carries
+        // the message (which never holds a secret; see tests/tests/secrets.rs).
+        span.record("error.type", tracing::field::display(ErrorType::of(error)));
+        span.record("otel.status_code", "ERROR");
+        span.record("otel.status_description", tracing::field::display(error));
+    }
+    // The header's, else the one an error body carried (Clerk puts it in error bodies).
+    let trace = last_seen
+        .trace_id()
+        .or_else(|| result.as_ref().err().and_then(Error::trace_id));
+    if let Some(trace) = trace {
         span.record("clerk.trace_id", trace);
     }
     if let Some(started) = started {
-        span.record("duration_ms", millis(started.elapsed()));
+        span.record(
+            "duration_ms",
+            i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        );
     }
     span.in_scope(|| match &result {
         Ok(_) => tracing::debug!(attempts = attempts_made, "actor token call succeeded"),
@@ -280,6 +314,45 @@ where
     }
 }
 
+/// The convention's `error.type`: the status code of an error answer (as a string, "404"), else
+/// a low-cardinality name of what failed. An ambiguous outcome is named by its cause, which is
+/// what happened; the ambiguity is the SDK's verdict on it.
+enum ErrorType {
+    Status(u16),
+    Named(&'static str),
+}
+
+impl ErrorType {
+    fn of(error: &Error) -> Self {
+        if let Some(status) = error.status() {
+            return ErrorType::Status(status.as_u16());
+        }
+        ErrorType::Named(match error {
+            Error::AmbiguousOutcome(a) => return ErrorType::of(&a.cause),
+            Error::Timeout { .. } => "timeout",
+            Error::Connect { .. } => "connect",
+            Error::Tls { .. } => "tls",
+            Error::NotProcessed { .. } => "not_processed",
+            Error::Transport { .. } => "transport",
+            Error::BodyTooLarge { .. } => "body_too_large",
+            Error::InvalidResponse { .. } => "invalid_response",
+            Error::Config(_) => "config",
+            Error::InvalidInput(_) => "invalid_input",
+            Error::BlockingInAsyncContext => "blocking_in_async_context",
+            Error::Api(_) => "api",
+        })
+    }
+}
+
+impl std::fmt::Display for ErrorType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ErrorType::Status(code) => write!(f, "{code}"),
+            ErrorType::Named(name) => f.write_str(name),
+        }
+    }
+}
+
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -313,7 +386,7 @@ where
     };
     tracing::debug!(
         attempt = limit.number,
-        http.status = seen.status().map(|s| s.as_u16()),
+        http.response.status_code = seen.status().map(|s| s.as_u16()),
         clerk.trace_id = seen.trace_id(),
         "attempt finished"
     );

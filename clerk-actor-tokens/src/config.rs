@@ -103,6 +103,8 @@ impl Default for Timeouts {
 pub(crate) struct Shared {
     pub(crate) raw: raw::Client,
     pub(crate) base_url: String,
+    /// The base URL's parts, as spans record them.
+    pub(crate) endpoint: Endpoint,
     pub(crate) retry: RetryPolicy,
     pub(crate) timeouts: Timeouts,
     /// Set once a blocking client wraps this one: from then on every call of every clone runs on
@@ -207,6 +209,8 @@ pub struct ClerkBuilder {
     api_version: String,
     user_agent: String,
     http_client: Option<reqwest::Client>,
+    /// PEM documents, parsed by `build` so that the builder's methods stay infallible.
+    root_certificates: Vec<Vec<u8>>,
     retry: RetryPolicy,
     timeouts: Timeouts,
     max_response_bytes: usize,
@@ -229,6 +233,7 @@ impl fmt::Debug for ClerkBuilder {
             .field("api_version", &self.api_version)
             .field("user_agent", &self.user_agent)
             .field("http_client", &self.http_client.is_some())
+            .field("root_certificates", &self.root_certificates.len())
             .field("retry", &self.retry)
             .field("timeouts", &self.timeouts)
             .field("max_response_bytes", &self.max_response_bytes)
@@ -253,6 +258,7 @@ impl ClerkBuilder {
             api_version: CLERK_API_VERSION.to_string(),
             user_agent: DEFAULT_USER_AGENT.to_string(),
             http_client: None,
+            root_certificates: Vec::new(),
             retry: RetryPolicy::default(),
             timeouts: Timeouts::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
@@ -398,6 +404,29 @@ impl ClerkBuilder {
         self
     }
 
+    /// Also trust the certificate authorities in this PEM document (one or more `CERTIFICATE`
+    /// blocks), beside the platform's trust store: for a private CA in front of Clerk, or a test
+    /// server such as the fake's `--tls` mode. Can be called more than once.
+    ///
+    /// The document is read by [`Self::build`], which fails with
+    /// [`ConfigError::RootCertificate`] when it holds no certificate, or when a custom
+    /// [`Self::http_client`] is given too (add the certificate to that client instead: the SDK
+    /// does not change a client it did not build).
+    ///
+    /// ```no_run
+    /// let pem = std::fs::read("ca.pem").expect("readable CA file");
+    /// let clerk = clerk_actor_tokens::Clerk::builder()
+    ///     .secret_key("sk_test_example")
+    ///     .api_url("https://clerk-proxy.internal.example")
+    ///     .add_root_certificate_pem(pem)
+    ///     .build()?;
+    /// # Ok::<(), clerk_actor_tokens::Error>(())
+    /// ```
+    pub fn add_root_certificate_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.root_certificates.push(pem.as_ref().to_vec());
+        self
+    }
+
     /// The retry policy of every call (a call can override it).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
@@ -468,12 +497,23 @@ impl ClerkBuilder {
             max_response_bytes: self.max_response_bytes,
         };
         let http = match self.http_client {
+            Some(_) if !self.root_certificates.is_empty() => {
+                return Err(ConfigError::RootCertificate {
+                    reason: "a custom http_client is given too; add the certificate to that client"
+                        .to_string(),
+                }
+                .into());
+            }
             Some(client) => client,
-            None => crate::http_client::default_http_client(self.timeouts.connect)?,
+            None => crate::http_client::default_http_client(
+                self.timeouts.connect,
+                &self.root_certificates,
+            )?,
         };
         Ok(Clerk {
             shared: Arc::new(Shared {
                 raw: raw::Client::new_with_client(&base_url, http, transport),
+                endpoint: Endpoint::of(&base_url),
                 base_url,
                 retry: self.retry,
                 timeouts: self.timeouts,
@@ -519,6 +559,40 @@ fn base_url(input: &str, allow_insecure_http: bool) -> Result<String, ConfigErro
         out.push_str(API_VERSION_PATH);
     }
     Ok(out)
+}
+
+/// Where calls go, as OpenTelemetry's HTTP client conventions name it: `server.address`,
+/// `server.port`, and the base path that `url.template` starts with.
+#[derive(Debug)]
+pub(crate) struct Endpoint {
+    pub(crate) address: String,
+    pub(crate) port: u16,
+    /// The base URL's path without its trailing `/`, e.g. `/v1`.
+    pub(crate) path: String,
+}
+
+impl Endpoint {
+    /// The parts of a base URL that [`base_url`] accepted.
+    fn of(base_url: &str) -> Self {
+        let url = Url::parse(base_url).ok();
+        let address = match url.as_ref().and_then(Url::host) {
+            // The address itself, without the brackets of a URL.
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            Some(host) => host.to_string(),
+            None => String::new(),
+        };
+        Self {
+            address,
+            port: url
+                .as_ref()
+                .and_then(Url::port_or_known_default)
+                .unwrap_or(443),
+            path: url
+                .as_ref()
+                .map(|u| u.path().trim_end_matches('/').to_string())
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// The URL as an error may show it: without userinfo, query and fragment, where credentials go.

@@ -24,7 +24,8 @@ pub(crate) enum Outcome {
     Lost,
     /// A success status whose body is not a usable actor token (malformed, too large, cut short).
     UnusableSuccess,
-    /// Refused before sending: configuration, token provider or input.
+    /// Refused before sending: configuration, token provider, input, or a server certificate
+    /// this client does not accept.
     Refused,
 }
 
@@ -33,7 +34,10 @@ impl Outcome {
     /// whether a connection was made), so this is the only mapping from errors to outcomes.
     pub(crate) fn of(error: &Error) -> Self {
         match error {
-            Error::Connect { .. } => Outcome::NotSent,
+            Error::Connect { .. } | Error::NotProcessed { .. } => Outcome::NotSent,
+            // A certificate fails the same way every time: retrying would only delay the error.
+            Error::Tls { problem, .. } if problem.is_transient() => Outcome::NotSent,
+            Error::Tls { .. } => Outcome::Refused,
             Error::Api(e) => Outcome::Status(e.status.as_u16()),
             // Only a request handed to a connection can have reached Clerk.
             Error::Timeout { phase, .. } if !phase.may_have_been_sent() => Outcome::NotSent,

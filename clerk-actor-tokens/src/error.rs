@@ -58,6 +58,32 @@ pub enum Error {
         source: reqwest::Error,
     },
 
+    /// The TLS handshake failed, so nothing was sent. [`TlsProblem`] says why; a certificate
+    /// problem is not retried (it would fail the same way), a broken handshake is.
+    #[error("TLS handshake with Clerk failed: {problem}; nothing was sent ({attempts} attempt{s})", s = plural(*attempts))]
+    Tls {
+        /// Connection attempts made.
+        attempts: u32,
+        /// What was wrong.
+        problem: TlsProblem,
+        /// The last failure.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The server closed the connection and said that it had not processed the request (an
+    /// HTTP/2 GOAWAY naming an earlier stream, or REFUSED_STREAM; feature `http2`), as a server
+    /// that restarts does. Nothing was done: it is retried like a failure to connect, also for a
+    /// create, and is this error only when no attempt was left.
+    #[error("Clerk's server closed the connection without processing the request; nothing was done ({attempts} attempt{s})", s = plural(*attempts))]
+    NotProcessed {
+        /// Requests sent.
+        attempts: u32,
+        /// The last failure.
+        #[source]
+        source: reqwest::Error,
+    },
+
     /// The connection failed while the request or the response was in flight.
     #[error("connection to Clerk failed ({attempts} attempt{s}): {source}", s = plural(*attempts))]
     Transport {
@@ -102,6 +128,51 @@ pub enum Error {
 impl From<ApiError> for Error {
     fn from(e: ApiError) -> Self {
         Error::Api(Box::new(e))
+    }
+}
+
+/// Why a TLS handshake failed ([`Error::Tls`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsProblem {
+    /// The certificate was not issued by an authority this client trusts (for a private CA, see
+    /// `ClerkBuilder::add_root_certificate_pem`).
+    UntrustedCertificate,
+    /// The certificate is valid, but not for the host name that was asked for.
+    WrongHostName,
+    /// The certificate has expired.
+    Expired,
+    /// The certificate is not valid yet (often: this machine's clock is wrong).
+    NotYetValid,
+    /// The certificate was revoked by its issuer.
+    Revoked,
+    /// Another certificate problem (bad encoding, wrong purpose, bad signature...).
+    InvalidCertificate,
+    /// The handshake itself failed (no common protocol version or cipher suite, an alert from
+    /// the server, a connection closed during it).
+    Handshake,
+}
+
+impl TlsProblem {
+    /// Whether trying again could succeed: only a broken handshake; a certificate stays as it is.
+    pub(crate) fn is_transient(self) -> bool {
+        self == TlsProblem::Handshake
+    }
+}
+
+impl fmt::Display for TlsProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TlsProblem::UntrustedCertificate => {
+                "the server's certificate is not trusted (unknown issuer)"
+            }
+            TlsProblem::WrongHostName => "the server's certificate is not valid for this host name",
+            TlsProblem::Expired => "the server's certificate has expired",
+            TlsProblem::NotYetValid => "the server's certificate is not valid yet",
+            TlsProblem::Revoked => "the server's certificate was revoked",
+            TlsProblem::InvalidCertificate => "the server's certificate is invalid",
+            TlsProblem::Handshake => "the handshake did not complete",
+        })
     }
 }
 
@@ -162,6 +233,12 @@ pub enum ConfigError {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(String),
+    /// A root certificate given to `ClerkBuilder::add_root_certificate_pem` cannot be used.
+    #[error("cannot use the root certificate: {reason}")]
+    RootCertificate {
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// An argument refused before any request was sent.
@@ -479,6 +556,8 @@ impl Error {
             Error::AmbiguousOutcome(a) => Some(a.attempts),
             Error::Timeout { attempts, .. }
             | Error::Connect { attempts, .. }
+            | Error::Tls { attempts, .. }
+            | Error::NotProcessed { attempts, .. }
             | Error::Transport { attempts, .. } => Some(*attempts),
             _ => None,
         }
@@ -584,6 +663,14 @@ impl Error {
     /// [`Error::is_not_revocable`] or [`Error::code`].
     pub fn is_bad_request(&self) -> bool {
         self.has_status(400)
+    }
+
+    /// Why the TLS handshake failed, when it did ([`Error::Tls`]).
+    pub fn tls_problem(&self) -> Option<TlsProblem> {
+        match self {
+            Error::Tls { problem, .. } => Some(*problem),
+            _ => None,
+        }
     }
 
     /// The create may or may not have happened; see [`AmbiguousOutcome`].

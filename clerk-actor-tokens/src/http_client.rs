@@ -37,11 +37,32 @@ pub fn http_client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none())
 }
 
+/// The client of `ClerkBuilder::build`; `root_certificates` are PEM documents trusted beside the
+/// platform's store.
 pub(crate) fn default_http_client(
     connect_timeout: Duration,
+    root_certificates: &[Vec<u8>],
 ) -> Result<reqwest::Client, ConfigError> {
+    let mut roots = Vec::new();
+    for pem in root_certificates {
+        // A bundle: one file may hold several CAs. reqwest accepts a document without any
+        // certificate in it, which would then fail every handshake with "unknown issuer";
+        // refusing it here says what is wrong where it is wrong.
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+            ConfigError::RootCertificate {
+                reason: format!("not a PEM certificate ({e})"),
+            }
+        })?;
+        if certs.is_empty() {
+            return Err(ConfigError::RootCertificate {
+                reason: "the PEM document holds no CERTIFICATE block".to_string(),
+            });
+        }
+        roots.extend(certs);
+    }
     http_client_builder()
         .connect_timeout(connect_timeout)
+        .tls_certs_merge(roots)
         .build()
         .map_err(|e| ConfigError::HttpClient(e.to_string()))
 }

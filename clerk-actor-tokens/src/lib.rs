@@ -46,7 +46,9 @@ mod secret;
 mod session;
 // The pure retry decision:
 mod decision;
-// Transport: the hooks on every request, the default HTTP client, what an answer means:
+// Transport: what a failed connection's error says, the hooks on every request, the default
+// HTTP client, what an answer means:
+mod connection_error;
 mod hooks;
 mod http_client;
 mod response;
@@ -79,7 +81,7 @@ pub use config::{
 };
 pub use error::{
     AmbiguousOutcome, ApiError, ClerkError, ConfigError, Error, ErrorBody, InputError, Quota,
-    TimeoutKind, TimeoutPhase,
+    TimeoutKind, TimeoutPhase, TlsProblem,
 };
 #[cfg(feature = "test-util")]
 pub use model::ActorTokenBuilder;

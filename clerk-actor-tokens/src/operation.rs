@@ -39,6 +39,26 @@ impl Operation {
         }
     }
 
+    /// Its HTTP method, for spans (`http.request.method`).
+    pub(crate) fn method(self) -> &'static str {
+        match self {
+            Operation::ListSessions | Operation::GetSession => "GET",
+            _ => "POST",
+        }
+    }
+
+    /// Its path template below the API's base path (Clerk's spec), for spans (`url.template`):
+    /// the ids stay placeholders, so a span never holds one in its url.
+    pub(crate) fn path_template(self) -> &'static str {
+        match self {
+            Operation::Create => "/actor_tokens",
+            Operation::Revoke => "/actor_tokens/{actor_token_id}/revoke",
+            Operation::ListSessions => "/sessions",
+            Operation::GetSession => "/sessions/{session_id}",
+            Operation::RevokeSession => "/sessions/{session_id}/revoke",
+        }
+    }
+
     /// What it works on, for messages: "actor token" or "session".
     pub(crate) fn noun(self) -> &'static str {
         match self {

@@ -5,6 +5,7 @@
 //! status, `Retry-After` and trace id whatever happens to its body (cut short, stalled, over the
 //! size cap, not Clerk's JSON): the status decides what the error means.
 
+use crate::connection_error::{self, Cause};
 use crate::error::{ApiError, ClerkError, ConfigError, Error, ErrorBody, TimeoutKind};
 use crate::hooks::{AttemptRecord, trace_id};
 use crate::raw::{self, types as wire};
@@ -200,6 +201,24 @@ fn api_error(
 /// request that a connection took can have reached the server; before that, it is a failure to
 /// connect, whatever reqwest calls it.
 fn transport_error(e: reqwest::Error, seen: &AttemptRecord, attempts: u32) -> Error {
+    match connection_error::cause(&e) {
+        // The handshake comes before the request: whatever else reqwest says, nothing was sent.
+        Cause::Tls(problem) => {
+            return Error::Tls {
+                attempts,
+                problem,
+                source: e,
+            };
+        }
+        // Even after the connection took the request: the server says it did not process it.
+        Cause::NotProcessed => {
+            return Error::NotProcessed {
+                attempts,
+                source: e,
+            };
+        }
+        Cause::Other => {}
+    }
     if e.is_connect() || !seen.handed_over() {
         Error::Connect {
             attempts,

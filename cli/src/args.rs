@@ -38,6 +38,10 @@ pub struct Global {
     /// clear text; for a fake on a private network, never for Clerk)
     #[arg(long, global = true)]
     pub allow_insecure_http: bool,
+    /// Also trust the certificate authorities in this PEM file (a private CA, or the one
+    /// `clerk-actor-tokens fake --tls` prints)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

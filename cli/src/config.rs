@@ -30,6 +30,18 @@ pub fn client(global: &Global) -> Result<Clerk, Failure> {
     if let Some(url) = &global.api_url {
         builder = builder.api_url(url.clone());
     }
+    if let Some(path) = &global.ca_cert {
+        let pem = std::fs::read(path).map_err(|e| {
+            Failure::new(
+                Kind::Usage,
+                format!(
+                    "cannot read the CA certificate file {}: {e}",
+                    path.display()
+                ),
+            )
+        })?;
+        builder = builder.add_root_certificate_pem(pem);
+    }
     builder
         .allow_insecure_http(global.allow_insecure_http)
         .user_agent(format!("{USER_AGENT} {DEFAULT_USER_AGENT}"))

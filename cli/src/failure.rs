@@ -152,7 +152,11 @@ fn kind_of(error: &Error) -> Kind {
         Error::Config(ConfigError::HttpClient(_)) => Kind::Network,
         Error::Config(_) | Error::InvalidInput(_) => Kind::Usage,
         Error::AmbiguousOutcome(_) => Kind::Ambiguous,
-        Error::Timeout { .. } | Error::Connect { .. } | Error::Transport { .. } => Kind::Network,
+        Error::Timeout { .. }
+        | Error::Connect { .. }
+        | Error::Tls { .. }
+        | Error::NotProcessed { .. }
+        | Error::Transport { .. } => Kind::Network,
         e if e.is_unauthorized() => Kind::Auth,
         // Before `is_not_found`: Clerk's reference answers an unknown user with a 404 too.
         e if e.is_user_not_found() => Kind::UnknownUser,

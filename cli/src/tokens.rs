@@ -80,6 +80,9 @@ fn revoke_command(global: &Global, id: &str) -> String {
     if global.allow_insecure_http {
         words.push("--allow-insecure-http".into());
     }
+    if let Some(path) = &global.ca_cert {
+        words.extend(["--ca-cert".into(), quote(&path.to_string_lossy())]);
+    }
     words.join(" ")
 }
 
@@ -106,15 +109,17 @@ mod tests {
             api_url: Some("http://127.0.0.1:9/v1".into()),
             secret_key_file: Some("/tmp/my key".into()),
             allow_insecure_http: true,
+            ca_cert: Some("/tmp/ca.pem".into()),
         };
         assert_eq!(
             revoke_command(&global, "act_1"),
-            "clerk-actor-tokens revoke act_1 --api-url http://127.0.0.1:9/v1 --secret-key-file '/tmp/my key' --allow-insecure-http"
+            "clerk-actor-tokens revoke act_1 --api-url http://127.0.0.1:9/v1 --secret-key-file '/tmp/my key' --allow-insecure-http --ca-cert /tmp/ca.pem"
         );
         let none = Global {
             api_url: None,
             secret_key_file: None,
             allow_insecure_http: false,
+            ca_cert: None,
         };
         assert_eq!(
             revoke_command(&none, "act_1"),

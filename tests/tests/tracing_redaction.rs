@@ -75,7 +75,8 @@ async fn tracing_records_the_call_but_no_secret() {
     assert!(log.contains("CreateActorToken"), "{log}");
     assert!(log.contains("RevokeActorToken"), "{log}");
     assert!(log.contains("tr_create"), "the trace id is recorded: {log}");
-    assert!(log.contains("http.status=503"), "{log}");
+    assert!(log.contains("http.response.status_code=503"), "{log}");
+    assert!(log.contains("http.request.resend_count=1"), "{log}");
     assert!(log.contains("retrying"), "retries are logged: {log}");
     assert!(log.contains("attempt=2"), "{log}");
     assert!(log.contains("attempts=2"), "the call span sums up: {log}");
@@ -90,7 +91,8 @@ async fn tracing_records_the_call_but_no_secret() {
         .find(|line| line.contains("fetching the key"))
         .unwrap_or_else(|| panic!("the provider's event: {log}"));
     assert!(
-        provider_line.contains("clerk.actor_tokens{operation=\"CreateActorToken\""),
+        provider_line.contains("clerk.actor_tokens{")
+            && provider_line.contains("operation=\"CreateActorToken\""),
         "events inside an attempt nest under the call span: {provider_line}"
     );
 }
