@@ -24,15 +24,6 @@ pub(crate) fn cause(error: &reqwest::Error) -> Cause {
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
             return Cause::Tls(problem(tls));
         }
-        // `io::Error::source` skips the error it wraps (it returns that error's source), and
-        // tokio-rustls wraps rustls's error in one: look inside.
-        if let Some(tls) = e
-            .downcast_ref::<std::io::Error>()
-            .and_then(std::io::Error::get_ref)
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
-            return Cause::Tls(problem(tls));
-        }
         #[cfg(feature = "http2")]
         if let Some(h2) = e.downcast_ref::<h2::Error>() {
             return if refused_unprocessed(h2) {
@@ -41,7 +32,15 @@ pub(crate) fn cause(error: &reqwest::Error) -> Cause {
                 Cause::Other
             };
         }
-        next = e.source();
+        next = match e.downcast_ref::<std::io::Error>() {
+            // `io::Error::source` skips the error it wraps (it returns that error's own source),
+            // and hyper-util and tokio-rustls wrap rustls's error in an `io::Error` each: step
+            // into the wrapped error instead.
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
     }
     Cause::Other
 }

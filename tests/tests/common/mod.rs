@@ -3,6 +3,7 @@
 
 pub mod captured;
 pub mod scripted;
+pub mod tls;
 
 use std::time::Duration;
 
