@@ -46,4 +46,13 @@ for package in clerk-actor-tokens-fake clerk-actor-tokens-cli; do
     | grep -oE 'serde_json feature "(preserve_order|arbitrary_precision|unbounded_depth)"' | sort -u || true)
   [ -z "$changed" ] || { echo "$changed"; fail "$package turns on serde_json features that change its behaviour"; }
 done
+echo "--> the SDK's http2 feature adds only what reqwest's http2 needs"
+# Crate names the build compiles (normal and build edges), without cargo tree's markers.
+names() { cargo tree --locked -p clerk-actor-tokens "$@" -e normal,build --prefix none --format '{p}' \
+  | sed 's/ (\*)$//; s/ (proc-macro)$//' | cut -d' ' -f1 | sort -u; }
+added() { comm -13 <(names "$@") <(names "$@" --features http2) | tr '\n' ' '; }
+# With codegen, the generator already brings h2's other dependencies (indexmap, tokio-util...).
+[ "$(added)" = "fnv h2 " ] || fail "with codegen, the http2 feature adds: $(added)"
+[ "$(added --no-default-features)" = "equivalent fnv h2 hashbrown indexmap " ] \
+  || fail "without codegen, the http2 feature adds: $(added --no-default-features)"
 echo "lean checks passed"
