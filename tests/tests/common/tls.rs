@@ -26,12 +26,15 @@ pub struct ServerCert {
     pub key: PrivateKeyDer<'static>,
 }
 
+/// A calendar day: year, month, day.
+pub type Day = (i32, u8, u8);
+
 /// What a leaf certificate says.
 pub struct Leaf {
     /// DNS names and IP addresses it is valid for.
     pub names: Vec<&'static str>,
     /// Valid from and until these (year, month, day); `None`: from yesterday for a year.
-    pub validity: Option<((i32, u8, u8), (i32, u8, u8))>,
+    pub validity: Option<(Day, Day)>,
 }
 
 impl Leaf {
