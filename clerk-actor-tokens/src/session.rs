@@ -88,11 +88,13 @@ impl fmt::Display for SessionStatus {
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Session {
     id: String,
     user_id: String,
     client_id: String,
     #[serde(with = "status_serde")]
+    #[cfg_attr(feature = "schemars", schemars(with = "SessionStatusSchema"))]
     status: SessionStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     actor: Option<Actor>,
@@ -102,7 +104,26 @@ pub struct Session {
     created_at: i64,
     updated_at: i64,
     #[serde(skip)]
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     trace_id: Option<String>,
+}
+
+/// The schema of a session's `status` on the wire: an open string.
+#[cfg(feature = "schemars")]
+struct SessionStatusSchema;
+
+#[cfg(feature = "schemars")]
+impl schemars::JsonSchema for SessionStatusSchema {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SessionStatus".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "active, revoked, ended, expired, removed, abandoned, replaced or pending; later Clerk versions may add values"
+        })
+    }
 }
 
 mod status_serde {
