@@ -570,11 +570,12 @@ impl FakeClerk {
     /// closes at once and a busy one right after its answer. Connections accepted after the
     /// call are not affected.
     ///
-    /// Returns once every connection open at the call has closed; a request still running
-    /// after 2 s (a long delay or a stalled body) loses its connection then, as at
-    /// [`FakeClerk::stop`].
-    pub async fn close_connections(&self) {
-        self.state.connections.close_all().await;
+    /// The connections are told at the call (a connection accepted later is not affected, even
+    /// before the future is polled); the future resolves once every one of them has closed. A
+    /// request still running 2 s after the call (a long delay, a stalled body) loses its
+    /// connection then, as at [`FakeClerk::stop`].
+    pub fn close_connections(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.state.connections.close_all()
     }
 
     /// [`FakeClerk::close_connections`] from synchronous code. A fake started with

@@ -70,8 +70,12 @@ impl Connections {
     fn accepted(&self) -> (OpenGuard, watch::Receiver<()>) {
         self.opened.fetch_add(1, Ordering::Relaxed);
         self.open.fetch_add(1, Ordering::Relaxed);
-        let guard = OpenGuard(self.open.clone());
-        (guard, lock(&self.generation).subscribe())
+        let generation = lock(&self.generation).subscribe();
+        let guard = OpenGuard {
+            open: self.open.clone(),
+            _generation: generation.clone(),
+        };
+        (guard, generation)
     }
 
     /// Starts a new generation and asks every connection of the old ones to close gracefully;
@@ -87,12 +91,16 @@ impl Connections {
 }
 
 /// Decrements the open count when the connection's task ends, however it ends (also when the
-/// task is aborted at stop).
-struct OpenGuard(Arc<AtomicU64>);
+/// task is aborted at stop). It holds a receiver of the connection's generation, dropped only
+/// after the decrement: when `close_connections` returns, the count no longer has them.
+struct OpenGuard {
+    open: Arc<AtomicU64>,
+    _generation: watch::Receiver<()>,
+}
 
 impl Drop for OpenGuard {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.open.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
