@@ -28,10 +28,17 @@ pub async fn run(args: FakeArgs) -> Result<(), Failure> {
     // Written before the first line: a script that reads both lines may open the file at once.
     // Dropped (and a temp file removed) however `run` ends.
     let ca_file = match fake.ca_certificate_pem() {
-        Some(pem) => Some(CaFile::write(pem, args.ca_cert_out, fake.local_addr().port())?),
+        Some(pem) => Some(CaFile::write(
+            pem,
+            args.ca_cert_out,
+            fake.local_addr().port(),
+        )?),
         None => None,
     };
-    print(&format!("listening on {scheme}://{}/v1\n", fake.local_addr()))?;
+    print(&format!(
+        "listening on {scheme}://{}/v1\n",
+        fake.local_addr()
+    ))?;
     if let Some(ca_file) = &ca_file {
         print(&format!("ca certificate: {}\n", ca_file.path.display()))?;
     }
@@ -57,7 +64,10 @@ impl CaFile {
         let (path, temporary) = match named {
             Some(path) => (path, false),
             None => {
-                let name = format!("clerk-actor-tokens-fake-ca-{}-{port}.pem", std::process::id());
+                let name = format!(
+                    "clerk-actor-tokens-fake-ca-{}-{port}.pem",
+                    std::process::id()
+                );
                 (std::env::temp_dir().join(name), true)
             }
         };

@@ -498,7 +498,9 @@ fn fake_tls_keeps_a_named_ca_file_and_honours_max_sessions() {
                 .post(format!("{base}/actor_tokens"))
                 .bearer_auth(KEY)
                 .header("content-type", "application/json")
-                .body(format!(r#"{{"user_id":"{user}","actor":{{"sub":"user_a"}}}}"#))
+                .body(format!(
+                    r#"{{"user_id":"{user}","actor":{{"sub":"user_a"}}}}"#
+                ))
                 .send()
                 .await
                 .unwrap();
@@ -521,7 +523,10 @@ fn fake_tls_keeps_a_named_ca_file_and_honours_max_sessions() {
         listed.text().await.unwrap()
     });
     let sessions: serde_json::Value = serde_json::from_str(&sessions).unwrap();
-    assert_eq!(sessions["total_count"], 1, "the oldest was forgotten: {sessions}");
+    assert_eq!(
+        sessions["total_count"], 1,
+        "the oldest was forgotten: {sessions}"
+    );
     assert_eq!(sessions["data"][0]["user_id"], "user_2", "{sessions}");
     sigterm(child);
     assert!(named.exists(), "a named CA file is the user's to keep");

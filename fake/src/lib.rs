@@ -336,7 +336,10 @@ impl FakeClerkBuilder {
         let scheme = if tls.is_some() { "https" } else { "http" };
         #[cfg(not(feature = "tls"))]
         let scheme = "http";
-        let own = format!("{scheme}://{}", SocketAddr::new(origin_ip(addr), addr.port()));
+        let own = format!(
+            "{scheme}://{}",
+            SocketAddr::new(origin_ip(addr), addr.port())
+        );
         let sign_in = SignInConfig {
             frontend_api: frontend_api.unwrap_or_else(|| own.clone()),
             sign_in_url: sign_in_url.unwrap_or_else(|| format!("{own}{}", router::SIGN_IN_PATH)),

@@ -35,7 +35,11 @@ async fn connections_are_counted_at_accept_per_client_and_reset_keeps_the_count(
     assert_eq!(answer.body["connections_open"], 2, "{}", answer.body);
 
     fake.reset();
-    assert_eq!(fake.connections_opened(), 2, "reset forgets Clerk's state, not the count");
+    assert_eq!(
+        fake.connections_opened(),
+        2,
+        "reset forgets Clerk's state, not the count"
+    );
     // A connection that never sends a request counts too.
     let _silent = TcpStream::connect(fake.local_addr()).await.unwrap();
     let answer = send(client.get(stats_url(&fake))).await;
@@ -51,13 +55,21 @@ async fn exchange(stream: &mut TcpStream, path: &str) -> String {
     let mut buf = [0u8; 4096];
     loop {
         let n = stream.read(&mut buf).await.unwrap();
-        assert!(n > 0, "closed mid-answer: {:?}", String::from_utf8_lossy(&received));
+        assert!(
+            n > 0,
+            "closed mid-answer: {:?}",
+            String::from_utf8_lossy(&received)
+        );
         received.extend_from_slice(&buf[..n]);
         let text = String::from_utf8_lossy(&received).to_string();
         if let Some((head, body)) = text.split_once("\r\n\r\n") {
             let length: usize = head
                 .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse().unwrap()))
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(|v| v.trim().parse().unwrap())
+                })
                 .expect("the fake sends Content-Length");
             if body.len() >= length {
                 return text;
@@ -79,7 +91,11 @@ async fn close_connections_closes_idle_keep_alive_connections_and_keeps_listener
     let mut idle = TcpStream::connect(fake.local_addr()).await.unwrap();
     let answer = exchange(&mut idle, "/__fake/stats").await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert_eq!(fake.connections_open(), 2, "the SDK's and ours, both kept alive");
+    assert_eq!(
+        fake.connections_open(),
+        2,
+        "the SDK's and ours, both kept alive"
+    );
 
     tokio::time::timeout(Duration::from_secs(1), fake.close_connections())
         .await
@@ -90,7 +106,12 @@ async fn close_connections_closes_idle_keep_alive_connections_and_keeps_listener
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(n, 0, "closed without a word: {:?}", String::from_utf8_lossy(&rest));
+    assert_eq!(
+        n,
+        0,
+        "closed without a word: {:?}",
+        String::from_utf8_lossy(&rest)
+    );
 
     // The listener still accepts, and the state is the fake's as it was.
     let mut again = TcpStream::connect(fake.local_addr()).await.unwrap();
@@ -136,11 +157,18 @@ async fn close_connections_lets_a_busy_connection_answer_first_and_later_connect
         "close_connections waited for the busy connection: {:?}",
         started.elapsed()
     );
-    let token = in_flight.await.unwrap().expect("the busy request was answered");
+    let token = in_flight
+        .await
+        .unwrap()
+        .expect("the busy request was answered");
     assert_eq!(fake.tokens().len(), 1);
     assert_eq!(fake.tokens()[0].id, token.id());
     let mut rest = Vec::new();
-    assert_eq!(later.read_to_end(&mut rest).await.unwrap(), 0, "idle: closed");
+    assert_eq!(
+        later.read_to_end(&mut rest).await.unwrap(),
+        0,
+        "idle: closed"
+    );
     let answer = exchange(&mut after, "/__fake/stats").await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     fake.stop().await;

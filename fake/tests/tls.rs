@@ -49,7 +49,9 @@ fn create(client: &reqwest::Client, fake: &FakeClerk, n: usize) -> reqwest::Requ
         .post(format!("{}/actor_tokens", fake.base_url()))
         .bearer_auth(TEST_SECRET_KEY)
         .header("content-type", "application/json")
-        .body(format!(r#"{{"user_id": "user_{n}", "actor": {{"sub": "user_admin"}}}}"#))
+        .body(format!(
+            r#"{{"user_id": "user_{n}", "actor": {{"sub": "user_admin"}}}}"#
+        ))
 }
 
 /// The token id of a create's answer.
@@ -129,10 +131,7 @@ async fn failed_handshakes_only_end_their_own_connection() {
     let (_, body) = stats(&client, &fake).await;
     assert_eq!(body["connections_opened"], 4, "{body}");
     // The refused ones are closed; the silent one waits for its handshake (10 s at most).
-    assert!(
-        body["connections_open"].as_u64().unwrap() <= 2,
-        "{body}"
-    );
+    assert!(body["connections_open"].as_u64().unwrap() <= 2, "{body}");
     fake.stop().await;
 }
 
