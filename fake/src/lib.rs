@@ -30,6 +30,14 @@
 //!   allocation for the user id and actor JSON (the id and ticket are not stored but derived);
 //!   the bench measures the fake's peak RSS under load (BENCHMARKS.md, section 2). Sessions are
 //!   capped too ([`DEFAULT_MAX_SESSIONS`], [`FakeClerkBuilder::max_sessions`]; the oldest goes).
+//! - Connections: [`FakeClerk::connections_opened`] counts the TCP connections accepted (a test
+//!   can check that a client reuses its connections), and [`FakeClerk::close_connections`]
+//!   closes every open one gracefully while the fake keeps listening and keeps its state, as a
+//!   server restart behind a load balancer does (HTTP/2 `GOAWAY`; HTTP/1.1 keep-alive ends).
+//! - HTTPS and HTTP/2 (feature `tls`, off by default): `FakeClerkBuilder::tls(true)` serves
+//!   HTTPS with a CA made at each start (`FakeClerk::ca_certificate_pem` for the client to
+//!   trust) and offers `h2` and `http/1.1` by ALPN (`FakeClerkBuilder::http2(false)`: only
+//!   HTTP/1.1). The router, its answers and its faults are the same either way.
 //!
 //! ```
 //! use clerk_actor_tokens::{Actor, Status};
@@ -50,6 +58,8 @@
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
+// docs.rs builds with `--cfg docsrs` (see Cargo.toml): items behind `tls` then say so.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
 mod control;
@@ -534,7 +544,7 @@ impl FakeClerk {
     }
 
     /// The API base url, version path included: `http://127.0.0.1:PORT/v1` (`https://` with
-    /// [`FakeClerkBuilder::tls`]). Give it to the SDK (`ClerkBuilder::api_url`) or set it as
+    /// `FakeClerkBuilder::tls`, feature `tls`). Give it to the SDK (`ClerkBuilder::api_url`) or set it as
     /// `CLERK_API_URL`.
     pub fn base_url(&self) -> &str {
         &self.base_url
@@ -545,8 +555,8 @@ impl FakeClerk {
         self.addr
     }
 
-    /// The PEM of the CA that signed a TLS fake's certificate (see [`FakeClerkBuilder::tls`]);
-    /// `None` for a plain HTTP fake. Each start makes a new CA, so trust this one, not a saved
+    /// The PEM of the CA that signed a TLS fake's certificate (see `FakeClerkBuilder::tls`,
+    /// feature `tls`); `None` for a plain HTTP fake. Each start makes a new CA, so trust this one, not a saved
     /// one. Always `None` without the `tls` feature.
     pub fn ca_certificate_pem(&self) -> Option<&str> {
         self.ca_pem.as_deref()
@@ -570,8 +580,25 @@ impl FakeClerk {
     /// sends `GOAWAY` (its last stream id is the last request it took): requests it took are
     /// answered, later ones on that connection are refused unprocessed (a client may send them
     /// again on a new connection; reqwest does). On HTTP/1.1 an idle keep-alive connection
-    /// closes at once and a busy one right after its answer. Connections accepted after the
-    /// call are not affected.
+    /// closes at once and a busy one right after its answer. A connection still in its TLS
+    /// handshake is closed.
+    ///
+    /// ```
+    /// use clerk_actor_tokens::Actor;
+    /// use clerk_actor_tokens_fake::FakeClerk;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let fake = FakeClerk::start().await?;
+    /// let clerk = fake.client()?;
+    /// clerk.actor_tokens().create("user_1", Actor::new("user_a")).send().await?;
+    /// fake.close_connections().await; // the SDK's keep-alive connection is gone
+    /// assert_eq!(fake.connections_open(), 0);
+    /// clerk.actor_tokens().create("user_2", Actor::new("user_a")).send().await?;
+    /// assert_eq!((fake.connections_opened(), fake.token_count()), (2, 2));
+    /// fake.stop().await;
+    /// # Ok(()) }
+    /// ```
     ///
     /// The connections are told at the call (a connection accepted later is not affected, even
     /// before the future is polled); the future resolves once every one of them has closed. A
