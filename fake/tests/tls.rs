@@ -297,3 +297,25 @@ async fn a_dropped_connection_fault_on_http2_resets_only_its_stream() {
     assert_eq!(fake.connections_opened(), 1);
     fake.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_client_that_never_starts_its_handshake_is_dropped_after_10_s() {
+    use tokio::io::AsyncReadExt;
+    let fake = tls_fake(true).await;
+    let mut silent = TcpStream::connect(fake.local_addr()).await.unwrap();
+    while fake.connections_opened() == 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert_eq!(fake.connections_open(), 1);
+    let started = tokio::time::Instant::now();
+    // The paused clock jumps to the fake's next timer, the handshake timeout.
+    let mut buf = [0u8; 1];
+    assert_eq!(silent.read(&mut buf).await.unwrap(), 0, "closed");
+    let waited = started.elapsed();
+    assert!(
+        (Duration::from_secs(9)..Duration::from_secs(11)).contains(&waited),
+        "{waited:?}"
+    );
+    assert_eq!(fake.connections_open(), 0);
+    fake.stop().await;
+}
