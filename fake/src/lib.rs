@@ -583,6 +583,11 @@ impl FakeClerk {
     /// closes at once and a busy one right after its answer. A connection still in its TLS
     /// handshake is closed.
     ///
+    /// The connections are told at the call (a connection accepted later is not affected, even
+    /// before the future is polled); the future resolves once every one of them has closed. A
+    /// request still running 2 s after the call (a long delay, a stalled body) loses its
+    /// connection then, as at [`FakeClerk::stop`].
+    ///
     /// ```
     /// use clerk_actor_tokens::Actor;
     /// use clerk_actor_tokens_fake::FakeClerk;
@@ -599,11 +604,6 @@ impl FakeClerk {
     /// fake.stop().await;
     /// # Ok(()) }
     /// ```
-    ///
-    /// The connections are told at the call (a connection accepted later is not affected, even
-    /// before the future is polled); the future resolves once every one of them has closed. A
-    /// request still running 2 s after the call (a long delay, a stalled body) loses its
-    /// connection then, as at [`FakeClerk::stop`].
     pub fn close_connections(&self) -> impl Future<Output = ()> + Send + 'static {
         self.state.connections.close_all()
     }
