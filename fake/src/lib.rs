@@ -581,7 +581,7 @@ impl FakeClerk {
     /// answered, later ones on that connection are refused unprocessed (a client may send them
     /// again on a new connection; reqwest does). On HTTP/1.1 an idle keep-alive connection
     /// closes at once and a busy one right after its answer. A connection still in its TLS
-    /// handshake is closed.
+    /// handshake is closed. Over HTTP: `POST /__fake/connections/close`.
     ///
     /// The connections are told at the call (a connection accepted later is not affected, even
     /// before the future is polled); the future resolves once every one of them has closed. A

@@ -197,3 +197,32 @@ fn close_connections_blocking_waits_on_a_fake_of_its_own_thread() {
     assert_eq!(idle.read(&mut buf).unwrap(), 0);
     fake.stop_blocking();
 }
+
+#[tokio::test]
+async fn the_close_control_answers_then_closes_its_own_connection_too() {
+    let fake = FakeClerk::start().await.unwrap();
+    let mut idle = TcpStream::connect(fake.local_addr()).await.unwrap();
+    exchange(&mut idle, "/__fake/stats").await;
+    let mut control = TcpStream::connect(fake.local_addr()).await.unwrap();
+    control
+        .write_all(
+            b"POST /__fake/connections/close HTTP/1.1\r\nHost: fake\r\nContent-Length: 0\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    // The answer, then the end of the connection: read_to_end returns only at the close.
+    tokio::time::timeout(Duration::from_secs(1), control.read_to_end(&mut answer))
+        .await
+        .expect("the control's connection closes after its answer")
+        .unwrap();
+    let answer = String::from_utf8(answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with(r#"{"connections_closing":2}"#), "{answer}");
+    let mut rest = Vec::new();
+    assert_eq!(idle.read_to_end(&mut rest).await.unwrap(), 0);
+    let answer = send(http().get(stats_url(&fake))).await;
+    assert_eq!(answer.body["connections_opened"], 3, "{}", answer.body);
+    assert_eq!(answer.body["connections_open"], 1, "{}", answer.body);
+    fake.stop().await;
+}
