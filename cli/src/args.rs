@@ -133,6 +133,16 @@ pub struct FakeArgs {
     /// Most tokens kept; when full, expired tokens are evicted first, then the oldest
     #[arg(long, value_name = "N", default_value_t = clerk_actor_tokens_fake::DEFAULT_MAX_TOKENS)]
     pub max_tokens: usize,
+    /// Most sessions kept; when full, opening a url forgets the oldest session
+    #[arg(long, value_name = "N", default_value_t = clerk_actor_tokens_fake::DEFAULT_MAX_SESSIONS)]
+    pub max_sessions: usize,
+    /// Serve HTTPS (and HTTP/2) with a CA made at start; its PEM path is the second line printed
+    #[arg(long)]
+    pub tls: bool,
+    /// Where to write the CA certificate (PEM) with --tls, kept on exit [default: a new file in
+    /// the temp dir, removed on exit]
+    #[arg(long, value_name = "PATH", requires = "tls")]
+    pub ca_cert_out: Option<std::path::PathBuf>,
 }
 
 fn parse_claim(input: &str) -> Result<(String, String), String> {

@@ -406,6 +406,140 @@ fn fake_announces_its_port_serves_and_stops_on_sigterm() {
     assert!(exit.success(), "{exit:?}");
 }
 
+/// `fake` with `args` (and `--tls --port 0`), its two announced lines: the base url and the CA
+/// file's path.
+#[cfg(unix)]
+fn tls_fake(args: &[&str]) -> (std::process::Child, String, std::path::PathBuf) {
+    let mut child = Command::new(BIN)
+        .args(["fake", "--tls", "--port", "0"])
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (mut first, mut second) = (String::new(), String::new());
+    stdout.read_line(&mut first).unwrap();
+    stdout.read_line(&mut second).unwrap();
+    let base = first
+        .strip_prefix("listening on ")
+        .and_then(|rest| rest.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_string();
+    assert!(
+        base.starts_with("https://127.0.0.1:") && base.ends_with("/v1"),
+        "{base}"
+    );
+    let path = second
+        .strip_prefix("ca certificate: ")
+        .and_then(|rest| rest.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("unexpected second line {second:?}"));
+    (child, base, path.into())
+}
+
+/// A client that trusts only the CA in the PEM file at `path`.
+#[cfg(unix)]
+fn trusting(path: &std::path::Path) -> reqwest::Client {
+    let pem = std::fs::read(path).unwrap();
+    assert!(pem.starts_with(b"-----BEGIN CERTIFICATE-----"));
+    let ca = reqwest::Certificate::from_pem(&pem).unwrap();
+    reqwest::Client::builder()
+        .tls_certs_only([ca])
+        .build()
+        .unwrap()
+}
+
+#[cfg(unix)]
+fn sigterm(mut child: std::process::Child) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn fake_tls_writes_its_ca_to_a_temp_file_serves_https_and_removes_the_file() {
+    let (child, base, ca) = tls_fake(&[]);
+    assert!(ca.starts_with(std::env::temp_dir()), "{}", ca.display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let stats = runtime.block_on(async {
+        let response = trusting(&ca)
+            .get(base.replace("/v1", "/__fake/stats"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    });
+    let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
+    assert_eq!(stats["connections_opened"], 1, "{stats}");
+    sigterm(child);
+    assert!(!ca.exists(), "the temp CA file is removed on exit");
+}
+
+#[cfg(unix)]
+#[test]
+fn fake_tls_keeps_a_named_ca_file_and_honours_max_sessions() {
+    let named = std::env::temp_dir().join(format!("cli-test-ca-{}.pem", std::process::id()));
+    let named_arg = named.to_str().unwrap();
+    let (child, base, ca) = tls_fake(&["--ca-cert-out", named_arg, "--max-sessions", "1"]);
+    assert_eq!(ca, named);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sessions = runtime.block_on(async {
+        let client = trusting(&ca);
+        let origin = base.strip_suffix("/v1").unwrap();
+        for user in ["user_1", "user_2"] {
+            let created = client
+                .post(format!("{base}/actor_tokens"))
+                .bearer_auth(KEY)
+                .header("content-type", "application/json")
+                .body(format!(
+                    r#"{{"user_id":"{user}","actor":{{"sub":"user_a"}}}}"#
+                ))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(created.status(), 200);
+            let created: serde_json::Value =
+                serde_json::from_str(&created.text().await.unwrap()).unwrap();
+            let id = created["id"].as_str().unwrap();
+            let redeemed = client
+                .post(format!("{origin}/__fake/tokens/{id}/redeem"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(redeemed.status(), 200);
+        }
+        let listed = client
+            .get(format!("{origin}/__fake/sessions"))
+            .send()
+            .await
+            .unwrap();
+        listed.text().await.unwrap()
+    });
+    let sessions: serde_json::Value = serde_json::from_str(&sessions).unwrap();
+    assert_eq!(
+        sessions["total_count"], 1,
+        "the oldest was forgotten: {sessions}"
+    );
+    assert_eq!(sessions["data"][0]["user_id"], "user_2", "{sessions}");
+    sigterm(child);
+    assert!(named.exists(), "a named CA file is the user's to keep");
+    std::fs::remove_file(&named).unwrap();
+}
+
+#[test]
+fn fake_ca_cert_out_needs_tls() {
+    let (status, _, stderr) = run(Command::new(BIN).args(["fake", "--ca-cert-out", "x.pem"]));
+    assert_eq!(status, 2, "{stderr}");
+    assert!(stderr.contains("--tls"), "{stderr}");
+}
+
 #[test]
 fn end_revokes_a_pending_token_then_an_opened_ones_session_then_finds_nothing() {
     let fake = FakeClerk::start_blocking().unwrap();

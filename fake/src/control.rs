@@ -24,6 +24,8 @@
 //! | `PUT /__fake/rate_limit` `{"preset": "development"}` or `{"requests": 5, "window_seconds": 10}` | Clerk's rate limit on (presets `development`, `production`) |
 //! | `DELETE /__fake/rate_limit` | rate limit off |
 //! | `POST /__fake/reset` | forget tokens, sessions, faults, quota, plan, users, rate limit and clock changes |
+//! | `GET /__fake/stats` | `{"connections_opened": N, "connections_open": M}`: TCP connections accepted since start (`reset` keeps the count) and open now |
+//! | `POST /__fake/connections/close` | close every open connection gracefully, this one after its answer (`FakeClerk::close_connections`, without waiting); answers `{"connections_closing": M}` |
 //!
 //! The session controls answer the session as `GET /__fake/sessions/{id}` shows it, 404
 //! `resource_not_found` for an unknown id, and 400 `invalid_action_for_session` for a session
@@ -72,6 +74,8 @@ pub(crate) fn routes() -> Router<Shared> {
             put(set_rate_limit).delete(clear_rate_limit),
         )
         .route("/__fake/reset", post(reset))
+        .route("/__fake/stats", get(stats))
+        .route("/__fake/connections/close", post(close_connections))
 }
 
 /// A token without its secrets, as the control endpoints show it.
@@ -557,6 +561,25 @@ async fn set_rate_limit(
 async fn clear_rate_limit(AxumState(state): AxumState<Shared>, ctx: RequestContext) -> Response {
     *lock(&state.rate_limit) = None;
     answer(Ok(json_value!({"rate_limit": null})), &ctx)
+}
+
+async fn stats(AxumState(state): AxumState<Shared>, ctx: RequestContext) -> Response {
+    let connections = &state.connections;
+    answer(
+        Ok(json_value!({
+            "connections_opened": connections.opened(),
+            "connections_open": connections.open(),
+        })),
+        &ctx,
+    )
+}
+
+async fn close_connections(AxumState(state): AxumState<Shared>, ctx: RequestContext) -> Response {
+    let closing = state.connections.open();
+    // Signalled at the call; not awaited: this request's own connection is among those that
+    // close, and only after this answer.
+    drop(state.connections.close_all());
+    answer(Ok(json_value!({"connections_closing": closing})), &ctx)
 }
 
 async fn reset(AxumState(state): AxumState<Shared>, ctx: RequestContext) -> Response {

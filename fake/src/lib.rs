@@ -30,6 +30,14 @@
 //!   allocation for the user id and actor JSON (the id and ticket are not stored but derived);
 //!   the bench measures the fake's peak RSS under load (BENCHMARKS.md, section 2). Sessions are
 //!   capped too ([`DEFAULT_MAX_SESSIONS`], [`FakeClerkBuilder::max_sessions`]; the oldest goes).
+//! - Connections: [`FakeClerk::connections_opened`] counts the TCP connections accepted (a test
+//!   can check that a client reuses its connections), and [`FakeClerk::close_connections`]
+//!   closes every open one gracefully while the fake keeps listening and keeps its state, as a
+//!   server restart behind a load balancer does (HTTP/2 `GOAWAY`; HTTP/1.1 keep-alive ends).
+//! - HTTPS and HTTP/2 (feature `tls`, off by default): `FakeClerkBuilder::tls(true)` serves
+//!   HTTPS with a CA made at each start (`FakeClerk::ca_certificate_pem` for the client to
+//!   trust) and offers `h2` and `http/1.1` by ALPN (`FakeClerkBuilder::http2(false)`: only
+//!   HTTP/1.1). The router, its answers and its faults are the same either way.
 //!
 //! ```
 //! use clerk_actor_tokens::{Actor, Status};
@@ -50,6 +58,8 @@
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
+// docs.rs builds with `--cfg docsrs` (see Cargo.toml): items behind `tls` then say so.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
 mod control;
@@ -63,6 +73,8 @@ mod server;
 mod sessions;
 mod state;
 mod store;
+#[cfg(feature = "tls")]
+mod tls;
 mod users;
 mod validation;
 
@@ -123,6 +135,9 @@ pub enum StartError {
     /// The server thread or its runtime could not be started.
     #[error("cannot start the fake's thread: {0}")]
     Thread(#[source] std::io::Error),
+    /// The certificates or the TLS configuration could not be made (feature `tls`).
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
     /// A configured url cannot be used (it must be an absolute `http(s)://` url).
     #[error("invalid {what} {url:?}: it must be an absolute http:// or https:// url")]
     InvalidUrl {
@@ -154,6 +169,10 @@ pub struct FakeClerkBuilder {
     sign_in_url: Option<String>,
     strict_users: bool,
     rate_limit: Option<RateLimit>,
+    #[cfg(feature = "tls")]
+    tls: bool,
+    #[cfg(feature = "tls")]
+    http2: bool,
 }
 
 impl Default for FakeClerkBuilder {
@@ -167,6 +186,10 @@ impl Default for FakeClerkBuilder {
             sign_in_url: None,
             strict_users: false,
             rate_limit: None,
+            #[cfg(feature = "tls")]
+            tls: false,
+            #[cfg(feature = "tls")]
+            http2: true,
         }
     }
 }
@@ -192,8 +215,8 @@ fn checked_url(what: &'static str, url: &str) -> Result<String, StartError> {
 struct Prepared {
     state: Arc<State>,
     addr: SocketAddr,
-    listener: TcpListener,
-    router: axum::Router,
+    server: server::Server,
+    ca_pem: Option<String>,
 }
 
 impl FakeClerkBuilder {
@@ -255,6 +278,43 @@ impl FakeClerkBuilder {
         self
     }
 
+    /// Serves HTTPS (feature `tls`; off by default). At start the fake makes a fresh CA and a
+    /// server certificate it signed for `127.0.0.1` and `localhost` (and the address it listens
+    /// on, when that is another); [`FakeClerk::base_url`] starts with `https://` and sign-in
+    /// urls point at `https://` too. Trust [`FakeClerk::ca_certificate_pem`] in the client.
+    /// ALPN offers `h2` and `http/1.1` (see [`FakeClerkBuilder::http2`]); both behave the same,
+    /// except that a [`Fault::drop_connection`] on HTTP/2 resets only its request's stream
+    /// (`RST_STREAM` with `INTERNAL_ERROR`) instead of closing the connection. A TLS handshake
+    /// that fails or takes longer than 10 s closes only that connection.
+    ///
+    /// ```
+    /// use clerk_actor_tokens_fake::FakeClerk;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let fake = FakeClerk::builder().tls(true).start().await?;
+    /// assert!(fake.base_url().starts_with("https://127.0.0.1:"));
+    /// let ca = fake.ca_certificate_pem().expect("a TLS fake has a CA");
+    /// assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"));
+    /// // e.g. reqwest::Certificate::from_pem(ca.as_bytes()) for a client's add_root_certificate
+    /// fake.stop().await;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: bool) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// Whether a TLS fake offers HTTP/2 in ALPN (default `true`); `false` makes it offer only
+    /// `http/1.1`, as a server or proxy without HTTP/2 does. Without [`FakeClerkBuilder::tls`]
+    /// the fake speaks HTTP/1.1 only either way (no cleartext HTTP/2).
+    #[cfg(feature = "tls")]
+    pub fn http2(mut self, http2: bool) -> Self {
+        self.http2 = http2;
+        self
+    }
+
     async fn prepare(&self) -> Result<Prepared, StartError> {
         let validator = CreateBodyValidator::shared().map_err(StartError::Spec)?;
         let list_query = QueryValidator::session_list().map_err(StartError::Spec)?;
@@ -276,7 +336,20 @@ impl FakeClerkBuilder {
             .await
             .map_err(bind_error)?;
         let addr = listener.local_addr().map_err(bind_error)?;
-        let own = origin(addr);
+        #[cfg(feature = "tls")]
+        let tls = if self.tls {
+            Some(tls::configure(origin_ip(addr), self.http2)?)
+        } else {
+            None
+        };
+        #[cfg(feature = "tls")]
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        #[cfg(not(feature = "tls"))]
+        let scheme = "http";
+        let own = format!(
+            "{scheme}://{}",
+            SocketAddr::new(origin_ip(addr), addr.port())
+        );
         let sign_in = SignInConfig {
             frontend_api: frontend_api.unwrap_or_else(|| own.clone()),
             sign_in_url: sign_in_url.unwrap_or_else(|| format!("{own}{}", router::SIGN_IN_PATH)),
@@ -290,11 +363,25 @@ impl FakeClerkBuilder {
         ));
         *lock(&state.rate_limit) = self.rate_limit.map(Limiter::new);
         let router = router::build(state.clone());
+        #[cfg(feature = "tls")]
+        let (tls, ca_pem) = match tls {
+            Some(tls) => (Some(tls.acceptor), Some(tls.ca_pem)),
+            None => (None, None),
+        };
+        #[cfg(not(feature = "tls"))]
+        let ca_pem = None;
+        let server = server::Server {
+            listener,
+            router,
+            connections: state.connections.clone(),
+            #[cfg(feature = "tls")]
+            tls,
+        };
         Ok(Prepared {
             state,
             addr,
-            listener,
-            router,
+            server,
+            ca_pem,
         })
     }
 
@@ -302,10 +389,10 @@ impl FakeClerkBuilder {
     pub async fn start(self) -> Result<FakeClerk, StartError> {
         let prepared = self.prepare().await?;
         let (shutdown, stopped) = watch::channel(false);
-        let task = tokio::spawn(server::serve(prepared.listener, prepared.router, stopped));
+        let task = tokio::spawn(server::serve(prepared.server, stopped));
         Ok(FakeClerk::new(
             prepared.state,
-            prepared.addr,
+            (prepared.addr, prepared.ca_pem),
             shutdown,
             Runner::Task(task),
         ))
@@ -332,8 +419,8 @@ impl FakeClerkBuilder {
                 runtime.block_on(async move {
                     match self.prepare().await {
                         Ok(p) => {
-                            let _ = ready_tx.send(Ok((p.state, p.addr)));
-                            server::serve(p.listener, p.router, stopped).await;
+                            let _ = ready_tx.send(Ok((p.state, (p.addr, p.ca_pem))));
+                            server::serve(p.server, stopped).await;
                         }
                         Err(e) => {
                             let _ = ready_tx.send(Err(e));
@@ -348,9 +435,9 @@ impl FakeClerkBuilder {
             )))
         });
         match ready {
-            Ok((state, addr)) => Ok(FakeClerk::new(
+            Ok((state, listening)) => Ok(FakeClerk::new(
                 state,
-                addr,
+                listening,
                 shutdown,
                 Runner::Thread(thread),
             )),
@@ -362,14 +449,35 @@ impl FakeClerkBuilder {
     }
 }
 
-/// Sign-in urls must point somewhere a client can connect to: a wildcard address is not.
-fn origin(addr: SocketAddr) -> String {
-    let ip = match addr.ip() {
+/// The address in the fake's urls: sign-in urls must point somewhere a client can connect to,
+/// and a wildcard address is not.
+fn origin_ip(addr: SocketAddr) -> IpAddr {
+    match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
         ip => ip,
-    };
-    format!("http://{}", SocketAddr::new(ip, addr.port()))
+    }
+}
+
+/// Runs a future to completion on the calling thread, for the blocking twins of async methods
+/// whose futures need no runtime (they only wait on Tokio's runtime-independent sync types).
+fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        // A spurious wake-up only polls once more.
+        std::thread::park();
+    }
 }
 
 enum Runner {
@@ -387,6 +495,7 @@ pub struct FakeClerk {
     state: Arc<State>,
     addr: SocketAddr,
     base_url: String,
+    ca_pem: Option<String>,
     shutdown: watch::Sender<bool>,
     runner: Option<Runner>,
 }
@@ -404,7 +513,7 @@ impl std::fmt::Debug for FakeClerk {
 impl FakeClerk {
     fn new(
         state: Arc<State>,
-        addr: SocketAddr,
+        (addr, ca_pem): (SocketAddr, Option<String>),
         shutdown: watch::Sender<bool>,
         runner: Runner,
     ) -> Self {
@@ -413,6 +522,7 @@ impl FakeClerk {
             state,
             addr,
             base_url,
+            ca_pem,
             shutdown,
             runner: Some(runner),
         }
@@ -433,8 +543,9 @@ impl FakeClerk {
         Self::builder().start_blocking()
     }
 
-    /// The API base url, version path included: `http://127.0.0.1:PORT/v1`. Give it to the SDK
-    /// (`ClerkBuilder::api_url`) or set it as `CLERK_API_URL`.
+    /// The API base url, version path included: `http://127.0.0.1:PORT/v1` (`https://` with
+    /// `FakeClerkBuilder::tls`, feature `tls`). Give it to the SDK (`ClerkBuilder::api_url`) or set it as
+    /// `CLERK_API_URL`.
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
@@ -444,17 +555,84 @@ impl FakeClerk {
         self.addr
     }
 
+    /// The PEM of the CA that signed a TLS fake's certificate (see `FakeClerkBuilder::tls`,
+    /// feature `tls`); `None` for a plain HTTP fake. Each start makes a new CA, so trust this one, not a saved
+    /// one. Always `None` without the `tls` feature.
+    pub fn ca_certificate_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// How many TCP connections the fake accepted since it started (counted at accept, before
+    /// any TLS handshake; [`FakeClerk::reset`] does not reset it: connections are not Clerk's
+    /// state, and a test can take the difference). A client with a keep-alive pool opens one
+    /// for many sequential requests, and HTTP/2 one for many concurrent ones.
+    pub fn connections_opened(&self) -> u64 {
+        self.state.connections.opened()
+    }
+
+    /// How many accepted TCP connections are open now (TLS handshakes in progress included).
+    pub fn connections_open(&self) -> u64 {
+        self.state.connections.open()
+    }
+
+    /// Closes every open connection gracefully while the listener keeps accepting and the
+    /// fake's state stays, as a server restart behind a load balancer does. On HTTP/2 the fake
+    /// sends `GOAWAY` (its last stream id is the last request it took): requests it took are
+    /// answered, later ones on that connection are refused unprocessed (a client may send them
+    /// again on a new connection; reqwest does). On HTTP/1.1 an idle keep-alive connection
+    /// closes at once and a busy one right after its answer. A connection still in its TLS
+    /// handshake is closed. Over HTTP: `POST /__fake/connections/close`.
+    ///
+    /// The connections are told at the call (a connection accepted later is not affected, even
+    /// before the future is polled); the future resolves once every one of them has closed. A
+    /// request still running 2 s after the call (a long delay, a stalled body) loses its
+    /// connection then, as at [`FakeClerk::stop`].
+    ///
+    /// ```
+    /// use clerk_actor_tokens::Actor;
+    /// use clerk_actor_tokens_fake::FakeClerk;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let fake = FakeClerk::start().await?;
+    /// let clerk = fake.client()?;
+    /// clerk.actor_tokens().create("user_1", Actor::new("user_a")).send().await?;
+    /// fake.close_connections().await; // the SDK's keep-alive connection is gone
+    /// assert_eq!(fake.connections_open(), 0);
+    /// clerk.actor_tokens().create("user_2", Actor::new("user_a")).send().await?;
+    /// assert_eq!((fake.connections_opened(), fake.token_count()), (2, 2));
+    /// fake.stop().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn close_connections(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.state.connections.close_all()
+    }
+
+    /// [`FakeClerk::close_connections`] from synchronous code. A fake started with
+    /// [`FakeClerk::start_blocking`] is waited for; one started on a runtime is only told to
+    /// close its connections (waiting here could block the very thread that serves them).
+    pub fn close_connections_blocking(&self) {
+        let closed = self.state.connections.close_all();
+        if matches!(self.runner, Some(Runner::Thread(_))) {
+            block_on(closed);
+        }
+    }
+
     /// A secret key the fake accepts ([`TEST_SECRET_KEY`]).
     pub fn secret_key(&self) -> Secret {
         Secret::new(TEST_SECRET_KEY)
     }
 
-    /// An SDK builder pointed at the fake with [`TEST_SECRET_KEY`]; adjust it (retries, time
-    /// limits) and `build()`.
+    /// An SDK builder pointed at the fake with [`TEST_SECRET_KEY`], trusting the fake's CA when
+    /// it serves TLS; adjust it (retries, time limits) and `build()`.
     pub fn client_builder(&self) -> ClerkBuilder {
-        Clerk::builder()
+        let builder = Clerk::builder()
             .secret_key(self.secret_key())
-            .api_url(self.base_url.clone())
+            .api_url(self.base_url.clone());
+        match self.ca_certificate_pem() {
+            Some(pem) => builder.add_root_certificate_pem(pem),
+            None => builder,
+        }
     }
 
     /// An SDK client pointed at the fake, with the SDK's default settings.

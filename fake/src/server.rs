@@ -1,29 +1,144 @@
 //! The accept loop. It is ours rather than `axum::serve` so that a fault can close one
-//! connection without answering, and so that stopping ends idle keep-alive connections at once.
+//! connection without answering, so that stopping ends idle keep-alive connections at once, and
+//! so that [`Connections`] can count connections and close them while the listener stays open.
+//!
+//! With the `tls` feature a connection may be HTTPS: the handshake runs in the connection's own
+//! task (a slow or failed handshake never holds up the accept loop), and ALPN picks HTTP/2 or
+//! HTTP/1.1. Both serve the same router; a fault that drops the connection closes an HTTP/1.1
+//! connection, and on HTTP/2 resets only the request's stream (`RST_STREAM` with
+//! `INTERNAL_ERROR`), as a proxy does when one upstream request fails: the connection's other
+//! requests are not Clerk's to lose.
 
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::response::Response;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use tower_service::Service;
 
 use crate::errors::TraceId;
 use crate::request::RequestContext;
+use crate::state::lock;
 
-/// How long in-flight requests may take to finish once the fake is asked to stop.
-const GRACE: Duration = Duration::from_secs(2);
+/// How long in-flight requests may take to finish once the fake is asked to stop, or its
+/// connections to close.
+pub(crate) const GRACE: Duration = Duration::from_secs(2);
+
+/// How long a TLS client may take to complete its handshake; one that connects and sends
+/// nothing would otherwise hold a task (and a file descriptor) until the fake stops.
+#[cfg(feature = "tls")]
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The connections of one fake: how many were accepted and are open, and the signal that closes
+/// every connection accepted so far (one "generation") while later ones stay.
+#[derive(Debug)]
+pub(crate) struct Connections {
+    opened: AtomicU64,
+    open: Arc<AtomicU64>,
+    /// The current generation's sender. Each connection holds a receiver of the generation it was
+    /// accepted in; a sender learns from `closed()` when all of its connections are gone.
+    generation: Mutex<watch::Sender<()>>,
+}
+
+impl Connections {
+    pub(crate) fn new() -> Self {
+        Self {
+            opened: AtomicU64::new(0),
+            open: Arc::new(AtomicU64::new(0)),
+            generation: Mutex::new(watch::channel(()).0),
+        }
+    }
+
+    /// TCP connections accepted since start.
+    pub(crate) fn opened(&self) -> u64 {
+        self.opened.load(Ordering::Relaxed)
+    }
+
+    /// TCP connections accepted and not yet closed (TLS handshakes in progress included).
+    pub(crate) fn open(&self) -> u64 {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    /// Counts a connection just accepted and ties it to the current generation.
+    fn accepted(&self) -> (OpenGuard, watch::Receiver<()>) {
+        self.opened.fetch_add(1, Ordering::Relaxed);
+        self.open.fetch_add(1, Ordering::Relaxed);
+        let generation = lock(&self.generation).subscribe();
+        let guard = OpenGuard {
+            open: self.open.clone(),
+            _generation: generation.clone(),
+        };
+        (guard, generation)
+    }
+
+    /// Starts a new generation and asks every connection of the old ones to close gracefully;
+    /// the future waits until they have (each gets at most [`GRACE`] for its in-flight requests).
+    /// Taking the sender out happens at the call, so connections accepted after it are kept
+    /// even if the future is never polled.
+    pub(crate) fn close_all(&self) -> impl Future<Output = ()> + Send + 'static {
+        let old = std::mem::replace(&mut *lock(&self.generation), watch::channel(()).0);
+        // `send_replace` notifies even when no connection listens (no error to ignore).
+        old.send_replace(());
+        async move { old.closed().await }
+    }
+}
+
+/// Decrements the open count when the connection's task ends, however it ends (also when the
+/// task is aborted at stop). It holds a receiver of the connection's generation, dropped only
+/// after the decrement: when `close_connections` returns, the count no longer has them.
+struct OpenGuard {
+    open: Arc<AtomicU64>,
+    _generation: watch::Receiver<()>,
+}
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// What a connection's task needs besides its socket.
+pub(crate) struct Server {
+    pub(crate) listener: TcpListener,
+    pub(crate) router: Router,
+    pub(crate) connections: Arc<Connections>,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+/// The two reasons a connection closes gracefully: the fake stops, or its generation is closed.
+struct Closing {
+    shutdown: watch::Receiver<bool>,
+    generation: watch::Receiver<()>,
+}
+
+impl Closing {
+    /// Resolves once either signal fires (a dropped sender counts: the fake is gone, or a
+    /// `close_connections` future was dropped after it had signalled).
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.shutdown.changed() => {}
+            _ = self.generation.changed() => {}
+        }
+    }
+}
 
 /// Serves until `shutdown` changes or its sender is dropped, then drains connections.
-pub(crate) async fn serve(
-    listener: TcpListener,
-    router: Router,
-    mut shutdown: watch::Receiver<bool>,
-) {
+pub(crate) async fn serve(server: Server, mut shutdown: watch::Receiver<bool>) {
+    let Server {
+        listener,
+        router,
+        connections: counts,
+        #[cfg(feature = "tls")]
+        tls,
+    } = server;
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -31,9 +146,21 @@ pub(crate) async fn serve(
             _ = shutdown.changed() => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
+                    let (guard, generation) = counts.accepted();
                     // Without it, Nagle's algorithm and delayed ACKs add tens of milliseconds.
                     let _ = stream.set_nodelay(true);
-                    connections.spawn(connection(stream, router.clone(), shutdown.clone()));
+                    let closing = Closing { shutdown: shutdown.clone(), generation };
+                    let router = router.clone();
+                    #[cfg(feature = "tls")]
+                    let tls = tls.clone();
+                    connections.spawn(async move {
+                        let _guard = guard;
+                        #[cfg(feature = "tls")]
+                        if let Some(acceptor) = tls {
+                            return secure(stream, acceptor, router, closing).await;
+                        }
+                        http1(TokioIo::new(stream), router, closing).await;
+                    });
                 }
                 Err(error) => {
                     // Typically out of file descriptors: back off instead of spinning.
@@ -51,44 +178,134 @@ pub(crate) async fn serve(
     }
 }
 
-async fn connection(stream: TcpStream, router: Router, mut shutdown: watch::Receiver<bool>) {
+/// The TLS handshake, then HTTP/2 or HTTP/1.1 as ALPN chose (HTTP/1.1 when the client offered
+/// no ALPN). A failed or timed-out handshake only ends this connection.
+#[cfg(feature = "tls")]
+async fn secure(
+    stream: tokio::net::TcpStream,
+    acceptor: tokio_rustls::TlsAcceptor,
+    router: Router,
+    mut closing: Closing,
+) {
+    let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+    let stream = tokio::select! {
+        done = handshake => match done {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!("TLS handshake timed out");
+                return;
+            }
+        },
+        // Nothing was asked on it yet: closing it is all a graceful close means here.
+        _ = closing.wait() => return,
+    };
+    let h2 = stream.get_ref().1.alpn_protocol() == Some(crate::tls::H2);
+    if h2 {
+        http2(TokioIo::new(stream), router, closing).await;
+    } else {
+        http1(TokioIo::new(stream), router, closing).await;
+    }
+}
+
+/// Calls the router with the request's context; logs the request (path only: a sign-in url's
+/// query holds its ticket).
+async fn handle(
+    mut router: Router,
+    mut request: http::Request<Incoming>,
+    drop_switch: Arc<Notify>,
+) -> Response {
+    request.extensions_mut().insert(RequestContext {
+        trace: TraceId::new(),
+        drop_connection: Some(drop_switch),
+    });
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = match router.call(request.map(axum::body::Body::new)).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    tracing::debug!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
+}
+
+async fn http1<I>(io: I, router: Router, mut closing: Closing)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    // One switch for the connection: a fault that fires it drops the connection.
     let drop_switch = Arc::new(Notify::new());
     let switch = drop_switch.clone();
-    let service =
-        hyper::service::service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
-            request.extensions_mut().insert(RequestContext {
-                trace: TraceId::new(),
-                drop_connection: Some(switch.clone()),
-            });
-            let mut router = router.clone();
-            async move {
-                let started = Instant::now();
-                let method = request.method().clone();
-                // The path only: a sign-in url's query holds its ticket.
-                let path = request.uri().path().to_string();
-                let response = match router.call(request.map(axum::body::Body::new)).await {
-                    Ok(response) => response,
-                    Err(never) => match never {},
-                };
-                tracing::debug!(
-                    %method,
-                    path,
-                    status = response.status().as_u16(),
-                    micros = started.elapsed().as_micros() as u64,
-                    "request"
-                );
-                Ok::<_, Infallible>(response)
-            }
-        });
+    let service = hyper::service::service_fn(move |request| {
+        let response = handle(router.clone(), request, switch.clone());
+        async move { Ok::<_, Infallible>(response.await) }
+    });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(io, service);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}
         // A fault asked to drop the connection: dropping `conn` closes the socket unanswered.
         _ = drop_switch.notified() => {}
-        _ = shutdown.changed() => {
+        // An idle keep-alive connection closes at once, a busy one after its answer.
+        _ = closing.wait() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(GRACE, conn).await;
+        }
+    }
+}
+
+/// The error a request's service returns when a fault drops it: hyper resets the stream.
+#[cfg(feature = "tls")]
+#[derive(Debug)]
+struct StreamDropped;
+
+#[cfg(feature = "tls")]
+impl std::fmt::Display for StreamDropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an injected fault dropped the request")
+    }
+}
+
+#[cfg(feature = "tls")]
+impl std::error::Error for StreamDropped {}
+
+#[cfg(feature = "tls")]
+async fn http2<I>(io: I, router: Router, mut closing: Closing)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |request| {
+        // One switch per request: a fault that fires it resets this request's stream only.
+        let drop_switch = Arc::new(Notify::new());
+        let response = handle(router.clone(), request, drop_switch.clone());
+        async move {
+            tokio::select! {
+                response = response => Ok(response),
+                () = drop_switch.notified() => Err(StreamDropped),
+            }
+        }
+    });
+    let conn = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .serve_connection(io, service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        // GOAWAY: streams the client opened before it learns of the close are answered, later
+        // ones are refused unprocessed (the client may retry them elsewhere).
+        _ = closing.wait() => {
             conn.as_mut().graceful_shutdown();
             let _ = tokio::time::timeout(GRACE, conn).await;
         }

@@ -3,7 +3,7 @@
 //! router and the Rust API both call into this.
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clerk_actor_tokens::raw::types::{
@@ -20,6 +20,7 @@ use crate::errors::{
 use crate::ids::Codec;
 use crate::rate_limit::Limiter;
 use crate::scenario::Scenario;
+use crate::server::Connections;
 use crate::sessions::{SessionError, SessionRecord, SessionStore, StoredSession};
 use crate::store::{Life, Record, Store};
 use crate::users::Users;
@@ -213,7 +214,7 @@ pub(crate) struct State {
     pub(crate) list_query: &'static QueryValidator,
     /// Sessions, created by redeeming; locked after `store` when both are needed.
     pub(crate) sessions: Mutex<SessionStore>,
-    /// `http://host:port`, where the fake listens.
+    /// `http://host:port` (`https://` with TLS), where the fake listens.
     pub(crate) origin: String,
     pub(crate) sign_in: SignInConfig,
     pub(crate) users: Mutex<Users>,
@@ -222,6 +223,8 @@ pub(crate) struct State {
     /// Clerk's rate limit, when the opt-in mode is on.
     pub(crate) rate_limit: Mutex<Option<Limiter>>,
     clock_offset_ms: AtomicI64,
+    /// The server's connection counts and close signal; not Clerk state, so `reset` keeps it.
+    pub(crate) connections: Arc<Connections>,
 }
 
 impl State {
@@ -247,6 +250,7 @@ impl State {
             strict_users,
             rate_limit: Mutex::new(None),
             clock_offset_ms: AtomicI64::new(0),
+            connections: Arc::new(Connections::new()),
         }
     }
 
