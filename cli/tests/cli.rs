@@ -533,6 +533,46 @@ fn fake_tls_keeps_a_named_ca_file_and_honours_max_sessions() {
     std::fs::remove_file(&named).unwrap();
 }
 
+#[cfg(unix)]
+#[test]
+fn create_trusts_the_fakes_ca_with_ca_cert_and_says_why_it_refuses_without() {
+    let (child, base, ca) = tls_fake(&[]);
+    let create = |ca_cert: Option<&std::path::Path>| {
+        let mut command = Command::new(BIN);
+        command
+            .env_remove("RUST_LOG")
+            .env("CLERK_SECRET_KEY", KEY)
+            .args([
+                "create",
+                "--user",
+                "user_u",
+                "--actor",
+                "user_a",
+                "--api-url",
+                &base,
+            ]);
+        if let Some(path) = ca_cert {
+            command.arg("--ca-cert").arg(path);
+        }
+        run(&mut command)
+    };
+    let (status, stdout, stderr) = create(Some(&ca));
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("act_"), "{stdout}");
+    // The printed revoke command repeats the flag, so it works as printed.
+    assert!(stdout.contains("--ca-cert"), "{stdout}");
+    let (status, _, stderr) = create(None);
+    assert_ne!(status, 0);
+    assert!(
+        stderr.contains("not trusted") && stderr.contains("nothing was sent"),
+        "{stderr}"
+    );
+    let (status, _, stderr) = create(Some(std::path::Path::new("/nonexistent/ca.pem")));
+    assert_eq!(status, 2, "a usage error: {stderr}");
+    assert!(stderr.contains("CA certificate file"), "{stderr}");
+    sigterm(child);
+}
+
 #[test]
 fn fake_ca_cert_out_needs_tls() {
     let (status, _, stderr) = run(Command::new(BIN).args(["fake", "--ca-cert-out", "x.pem"]));

@@ -173,3 +173,99 @@ async fn a_revoke_the_server_took_before_the_connection_ended_is_retried() {
     assert_eq!(revoked.id(), "act_2h2");
     assert_eq!(server.received.load(Ordering::SeqCst), 2);
 }
+
+/// A TLS fake, offering h2 or only HTTP/1.1, and a client of it without retries of its own
+/// making: every call below is one attempt unless the rules allow more.
+async fn tls_fake(http2: bool) -> (clerk_actor_tokens_fake::FakeClerk, Clerk) {
+    let fake = clerk_actor_tokens_fake::FakeClerk::builder()
+        .tls(true)
+        .http2(http2)
+        .start()
+        .await
+        .unwrap();
+    let clerk = fake
+        .client_builder()
+        .retry_policy(common::fast_retries())
+        .build()
+        .unwrap();
+    (fake, clerk)
+}
+
+/// One warm call, then 32 at once; returns the results of the 32.
+async fn warm_then_burst(clerk: &Clerk) -> Vec<Result<clerk_actor_tokens::ActorToken, Error>> {
+    create(clerk).await.expect("the warm call");
+    let burst: Vec<_> = (0..32)
+        .map(|_| {
+            let clerk = clerk.clone();
+            tokio::spawn(async move { create(&clerk).await })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for call in burst {
+        results.push(call.await.unwrap());
+    }
+    results
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_http2_a_burst_after_a_warm_call_shares_its_one_connection() {
+    let (fake, clerk) = tls_fake(true).await;
+    for result in warm_then_burst(&clerk).await {
+        result.expect("every call of the burst");
+    }
+    assert_eq!(fake.connections_opened(), 1, "33 calls, one h2 connection");
+    assert_eq!(fake.token_count(), 33);
+    fake.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_http1_a_burst_opens_a_connection_per_concurrent_call() {
+    let (fake, clerk) = tls_fake(false).await;
+    for result in warm_then_burst(&clerk).await {
+        result.expect("every call of the burst");
+    }
+    let opened = fake.connections_opened();
+    println!("HTTP/1.1: 33 calls (32 at once) opened {opened} connections");
+    // One request per connection at a time: the burst needs more than the warm one, up to one
+    // each (a connection freed early can serve a later call of the burst).
+    assert!((2..=33).contains(&opened), "{opened}");
+    fake.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_during_an_http2_burst_replays_nothing_that_may_have_been_processed() {
+    let (fake, clerk) = tls_fake(true).await;
+    create(&clerk).await.expect("the warm call");
+    // Held in the fake while the restart comes: every create is in flight when GOAWAY is sent.
+    fake.inject(
+        clerk_actor_tokens_fake::Fault::delay(std::time::Duration::from_millis(300))
+            .on(clerk_actor_tokens_fake::Target::Create)
+            .times(32),
+    );
+    let burst: Vec<_> = (0..32)
+        .map(|_| {
+            let clerk = clerk.clone();
+            tokio::spawn(async move { create(&clerk).await })
+        })
+        .collect();
+    while fake.pending_faults() > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let closed = fake.close_connections();
+    let mut answered = 0;
+    for call in burst {
+        match call.await.unwrap() {
+            Ok(_) => answered += 1,
+            // Anything else must say that nothing was done: a refused stream that ran out of
+            // attempts, never an ambiguous outcome for a create the fake processed.
+            Err(e) => assert!(matches!(e, Error::NotProcessed { .. }), "{e:?}"),
+        }
+    }
+    closed.await;
+    assert_eq!(answered, 32, "a graceful restart answers what it took");
+    assert_eq!(fake.token_count(), 33, "each create processed once");
+    // After the restart, the next call opens a new connection.
+    create(&clerk).await.expect("after the restart");
+    assert_eq!(fake.connections_opened(), 2);
+    fake.stop().await;
+}
