@@ -5,9 +5,9 @@
 
 mod build_cost;
 mod fake_load;
-mod overhead;
 mod scale;
-mod stats;
+
+use clerk_actor_tokens_bench::{overhead, stats};
 
 use std::process::{Command, ExitCode};
 use std::time::Duration;
