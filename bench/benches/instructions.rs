@@ -55,8 +55,15 @@ impl Pairs {
 }
 
 /// Pairs done before the measured function, so that the connection exists and everything lazy
-/// (the tracing callsites, the pool, the allocator's arenas) is set up.
-const WARM_UP_PAIRS: usize = 20;
+/// (the tracing callsites, the pool, the allocator's arenas) is set up. One in the quick mode,
+/// where under valgrind each pair of a debug build takes about 0.1 s.
+fn warm_up_pairs() -> usize {
+    if std::env::var_os(QUICK).is_some() {
+        1
+    } else {
+        20
+    }
+}
 
 /// What the measured function gets: a runtime, the clients and the work to do.
 struct Prepared {
@@ -88,7 +95,7 @@ fn client_runtime() -> Runtime {
 fn server_elsewhere(kind: Kind, pairs: Pairs) -> Prepared {
     let runtime = client_runtime();
     let clients = Clients::new(overhead::start_server_thread());
-    runtime.block_on(clients.pairs(kind, WARM_UP_PAIRS));
+    runtime.block_on(clients.pairs(kind, warm_up_pairs()));
     Prepared {
         runtime,
         clients,
@@ -102,7 +109,7 @@ fn server_alongside(kind: Kind, pairs: Pairs) -> Prepared {
     let runtime = client_runtime();
     let clients = runtime.block_on(async {
         let clients = Clients::new(overhead::start_server().await);
-        clients.pairs(kind, WARM_UP_PAIRS).await;
+        clients.pairs(kind, warm_up_pairs()).await;
         clients
     });
     Prepared {
