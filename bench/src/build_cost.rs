@@ -268,3 +268,13 @@ pub fn clean_consumer_build(consumer: &Consumer) -> Result<CleanBuild, String> {
         .count();
     Ok(CleanBuild { wall, crates })
 }
+
+#[cfg(test)]
+mod tests {
+    /// The skip decision of section 3 reads the SDK's features; `codegen` is one in every version.
+    #[test]
+    fn sdk_features_lists_the_sdks_features() {
+        let features = super::sdk_features().expect("cargo metadata");
+        assert!(features.iter().any(|f| f == "codegen"), "{features:?}");
+    }
+}
