@@ -66,6 +66,9 @@ pub struct Consumer {
     dependencies: &'static str,
     /// `src/main.rs`.
     main_rs: &'static str,
+    /// The SDK feature this consumer turns on that not every version of the SDK has: without it
+    /// the consumer is skipped rather than failed (see [`sdk_features`]).
+    pub sdk_feature: Option<&'static str>,
 }
 
 const SDK_MAIN: &str = r#"use std::time::Duration;
@@ -118,9 +121,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 "#;
 
-/// The three consumers, the baseline first: the same program with the same TLS stack (reqwest's
-/// `rustls`, as the SDK uses) and runtime, by hand and through the SDK with and without `codegen`.
-pub const CONSUMERS: [Consumer; 3] = [
+/// The consumers, the baseline first: the same program with the same TLS stack (reqwest's
+/// `rustls`, as the SDK uses) and runtime, by hand and through the SDK with and without `codegen`,
+/// and without `codegen` but with `http2` (reqwest's HTTP/2: h2 and what it brings), whose cost is
+/// the difference to the SDK without codegen.
+pub const CONSUMERS: [Consumer; 4] = [
     Consumer {
         name: "hand-written reqwest client",
         dependencies: r#"reqwest = { version = "0.13", default-features = false, features = ["json", "rustls"] }
@@ -128,20 +133,61 @@ serde = { version = "1", features = ["derive"] }
 serde_json = "1"
 tokio = { version = "1", features = ["macros", "rt-multi-thread"] }"#,
         main_rs: HAND_WRITTEN_MAIN,
+        sdk_feature: None,
     },
     Consumer {
         name: "SDK without codegen",
         dependencies: r#"clerk-actor-tokens = { path = "{sdk}", default-features = false }
 tokio = { version = "1", features = ["macros", "rt-multi-thread"] }"#,
         main_rs: SDK_MAIN,
+        sdk_feature: None,
     },
     Consumer {
         name: "SDK, default features (codegen)",
         dependencies: r#"clerk-actor-tokens = { path = "{sdk}" }
 tokio = { version = "1", features = ["macros", "rt-multi-thread"] }"#,
         main_rs: SDK_MAIN,
+        sdk_feature: None,
+    },
+    Consumer {
+        name: "SDK without codegen, with http2",
+        dependencies: r#"clerk-actor-tokens = { path = "{sdk}", default-features = false, features = ["http2"] }
+tokio = { version = "1", features = ["macros", "rt-multi-thread"] }"#,
+        main_rs: SDK_MAIN,
+        sdk_feature: Some("http2"),
     },
 ];
+
+/// The features the workspace's SDK declares (`cargo metadata`), so that a consumer that needs a
+/// feature this version lacks can be skipped.
+pub fn sdk_features() -> Result<Vec<String>, String> {
+    let out = Command::new(cargo())
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
+        .current_dir(workspace_root())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("cargo metadata: {e}"))?;
+    let sdk = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == "clerk-actor-tokens")
+        .ok_or("cargo metadata lists no clerk-actor-tokens")?;
+    Ok(sdk["features"]
+        .as_object()
+        .map(|features| features.keys().cloned().collect())
+        .unwrap_or_default())
+}
 
 /// A clean build of one consumer: wall time and how many crates cargo compiled.
 pub struct CleanBuild {
@@ -221,4 +267,14 @@ pub fn clean_consumer_build(consumer: &Consumer) -> Result<CleanBuild, String> {
         .filter(|l| l.trim_start().starts_with("Compiling "))
         .count();
     Ok(CleanBuild { wall, crates })
+}
+
+#[cfg(test)]
+mod tests {
+    /// The skip decision of section 3 reads the SDK's features; `codegen` is one in every version.
+    #[test]
+    fn sdk_features_lists_the_sdks_features() {
+        let features = super::sdk_features().expect("cargo metadata");
+        assert!(features.iter().any(|f| f == "codegen"), "{features:?}");
+    }
 }

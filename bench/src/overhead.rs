@@ -59,35 +59,69 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
         .expect("static response"))
 }
 
-/// Starts the fixed-answer server and returns its address.
+/// Starts the fixed-answer server on the current tokio runtime and returns its address.
 pub async fn start_server() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), hyper::service::service_fn(handle))
-                    .await;
-            });
-        }
-    });
+    tokio::spawn(serve(listener));
     addr
 }
 
+/// Starts the fixed-answer server on a thread of its own (a single-threaded runtime there) and
+/// returns its address. The server then runs outside the caller's thread, so a profiler that
+/// counts only that thread (callgrind with `--toggle-collect`) counts the client's work alone.
+/// The thread runs until the process ends.
+pub fn start_server_thread() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    listener
+        .set_nonblocking(true)
+        .expect("non-blocking listener");
+    let addr = listener.local_addr().expect("local addr");
+    std::thread::Builder::new()
+        .name("fixed-answer server".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .build()
+                .expect("server runtime");
+            runtime.block_on(async move {
+                serve(TcpListener::from_std(listener).expect("tokio listener")).await
+            });
+        })
+        .expect("server thread");
+    addr
+}
+
+/// Accepts connections and answers every request on them, until the listener fails.
+async fn serve(listener: TcpListener) {
+    while let Ok((stream, _)) = listener.accept().await {
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), hyper::service::service_fn(handle))
+                .await;
+        });
+    }
+}
+
+/// The clients compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+pub enum Kind {
+    /// A: the SDK facade (`clerk.actor_tokens()`).
     Sdk,
+    /// B: the generated client called directly (`clerk.raw_client()`).
     Generated,
+    /// C: hand-written reqwest with serde types written here: the baseline.
     Raw,
+    /// D: C under reqwest's per-request timeout.
     RawWithLimit,
 }
 
 impl Kind {
-    fn name(self) -> &'static str {
+    /// The letter and name the tables show.
+    pub fn name(self) -> &'static str {
         match self {
             Kind::Sdk => "A sdk facade",
             Kind::Generated => "B generated",
@@ -136,13 +170,44 @@ fn generated_body() -> clerk_actor_tokens::raw::types::CreateActorTokenBody {
     }
 }
 
-struct Clients {
+/// The four clients, sharing one `reqwest::Client` (keep-alive pool, `TCP_NODELAY`).
+pub struct Clients {
     sdk: Clerk,
     http: reqwest::Client,
     base: String,
 }
 
 impl Clients {
+    /// The clients of the fixed-answer server at `addr` (see [`start_server`]).
+    pub fn new(addr: SocketAddr) -> Clients {
+        let http = clerk_actor_tokens::http_client_builder()
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(64)
+            .build()
+            .expect("http client");
+        let sdk = Clerk::builder()
+            .secret_key(KEY)
+            .api_url(format!("http://{addr}"))
+            .http_client(http.clone())
+            .retry_policy(RetryPolicy::default())
+            .build()
+            .expect("sdk client");
+        Clients {
+            sdk,
+            http,
+            base: format!("http://{addr}/v1"),
+        }
+    }
+
+    /// `pairs` create+revoke pairs of client `kind`, one after the other, and nothing else: no
+    /// clock reads, no latency records (what an instruction count should see).
+    pub async fn pairs(&self, kind: Kind, pairs: usize) {
+        for _ in 0..pairs {
+            self.create(kind).await;
+            self.revoke(kind).await;
+        }
+    }
+
     async fn create(&self, kind: Kind) {
         match kind {
             Kind::Sdk => {
@@ -294,21 +359,7 @@ async fn concurrent(clients: &Arc<Clients>, kind: Kind, calls: usize, width: usi
 }
 
 async fn clients() -> Arc<Clients> {
-    let addr = start_server().await;
-    let base = format!("http://{addr}/v1");
-    let http = clerk_actor_tokens::http_client_builder()
-        .tcp_nodelay(true)
-        .pool_max_idle_per_host(64)
-        .build()
-        .expect("http client");
-    let sdk = Clerk::builder()
-        .secret_key(KEY)
-        .api_url(format!("http://{addr}"))
-        .http_client(http.clone())
-        .retry_policy(RetryPolicy::default())
-        .build()
-        .expect("sdk client");
-    Arc::new(Clients { sdk, http, base })
+    Arc::new(Clients::new(start_server().await))
 }
 
 /// Only client `letter` (a, b, c or d), `pairs` sequential create+revoke pairs: for profilers
