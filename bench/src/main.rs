@@ -1,11 +1,13 @@
-//! One command, three sections: the SDK's overhead over raw HTTP, the fake under load, and what
-//! code generation costs the build. See BENCHMARKS.md for the method and a recorded run.
+//! One command, five sections: the SDK's overhead over raw HTTP, the fake under load, what code
+//! generation costs the build, the spec tooling at Clerk's scale, and the SDK over TLS (HTTP/1.1
+//! and HTTP/2) against the fake. See BENCHMARKS.md for the method and a recorded run.
 //!
 //! `cargo run --release -p clerk-actor-tokens-bench` (add `-- --help` for the options).
 
 mod build_cost;
 mod fake_load;
 mod scale;
+mod tls;
 
 use clerk_actor_tokens_bench::{overhead, stats};
 
@@ -38,7 +40,10 @@ struct Args {
     /// Timed builds per fragment of the generated client's compile time in section 4 (0 skips it).
     #[arg(long, default_value_t = 3)]
     compile_runs: usize,
-    /// Run only these sections (1 overhead, 2 fake, 3 build, 4 scale); all when not given.
+    /// Samples per protocol of section 5 (each: new clients, a cold call, warm calls, a burst).
+    #[arg(long, default_value_t = 30)]
+    tls_samples: usize,
+    /// Run only these sections (1 overhead, 2 fake, 3 build, 4 scale, 5 TLS); all when not given.
     #[arg(long, value_delimiter = ',')]
     only: Vec<u8>,
     /// Profiling aid: run only client a (SDK), b (generated), c (raw) or d (raw with a time limit) for sequential pairs.
@@ -90,6 +95,9 @@ fn main() -> ExitCode {
     if wanted(4) {
         ok &= scale_section(&args);
     }
+    if wanted(5) {
+        ok &= tls_section(&args, &runtime);
+    }
     if ok {
         ExitCode::SUCCESS
     } else {
@@ -134,6 +142,30 @@ fn fake_section(args: &Args, runtime: &tokio::runtime::Runtime) -> bool {
         },
         other => {
             println!("  failed: could not build the CLI: {other:?}");
+            false
+        }
+    }
+}
+
+fn tls_section(args: &Args, runtime: &tokio::runtime::Runtime) -> bool {
+    println!(
+        "\n== 5. Over TLS against the fake (in-process): SDK (A) vs raw reqwest (C), HTTP/1.1 and HTTP/2"
+    );
+    let sizes = if args.quick {
+        tls::Sizes {
+            samples: 5,
+            warm_calls: 20,
+        }
+    } else {
+        tls::Sizes {
+            samples: args.tls_samples.max(1),
+            warm_calls: 100,
+        }
+    };
+    match runtime.block_on(tls::run(sizes)) {
+        Ok(()) => true,
+        Err(e) => {
+            println!("  failed: {e}");
             false
         }
     }
