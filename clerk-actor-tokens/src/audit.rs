@@ -78,10 +78,11 @@ impl Audit<'_> {
         &self,
         span: &Span,
         op: Operation,
-        mut result: Result<T, Error>,
+        result: &mut Result<T, Error>,
         trace_id: Option<&str>,
-    ) -> Result<T, Error> {
-        match &mut result {
+    ) {
+        // The result is completed in place: it is moved once fewer than if it went through.
+        match result {
             Ok(answer) => {
                 answer.complete(self, trace_id);
                 answer.report(self, span, op);
@@ -111,7 +112,6 @@ impl Audit<'_> {
                 "{} call failed", op.noun()
             ),
         }
-        result
     }
 }
 

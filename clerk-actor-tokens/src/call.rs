@@ -6,7 +6,6 @@
 //! of the request limit and the call's deadline. Instants are computed with `checked_add`, so a limit
 //! too large for the clock (`Duration::MAX`) means "no limit" instead of a panic.
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::time::Duration;
 
@@ -18,7 +17,7 @@ use crate::audit::{Audit, Audited};
 use crate::config::Shared;
 use crate::decision::{self, Decision, Facts, Outcome, Stop};
 use crate::error::{AmbiguousOutcome, Error, TimeoutKind, TimeoutPhase};
-use crate::hooks::{ATTEMPT, AttemptRecord};
+use crate::hooks::{AttemptRecord, Recording};
 use crate::operation::Operation;
 use crate::raw::{self, types as wire};
 use crate::response::{self, LimitInfo};
@@ -179,7 +178,7 @@ where
     // The attempts run inside the span (so that a token provider's events, and hyper-util's
     // connection events, nest under it) when a subscriber records it. A disabled span would be entered on every poll for nothing,
     // and the wrapper alone cost about 500 instructions per create+revoke pair (BENCHMARKS.md).
-    let (result, attempts_made, last_seen) = if span.is_disabled() {
+    let (mut result, attempts_made, last_seen) = if span.is_disabled() {
         attempts().await
     } else {
         let instrumented = attempts().instrument(span.clone());
@@ -217,7 +216,8 @@ where
         Ok(_) => tracing::debug!(attempts = attempts_made, "actor token call succeeded"),
         Err(e) => tracing::debug!(attempts = attempts_made, error = %e, "actor token call failed"),
     });
-    audit.finish(&span, op, result, last_seen.trace_id())
+    audit.finish(&span, op, &mut result, last_seen.trace_id());
+    result
 }
 
 /// The loop: give each attempt its limit, ask the decision what follows a failure, wait or stop.
@@ -374,15 +374,10 @@ where
     T: From<W>,
 {
     let (outcome, seen) = {
-        let scoped = ATTEMPT.scope(RefCell::new(AttemptRecord::default()), start());
-        let mut scoped = std::pin::pin!(scoped);
-        let outcome = limit.run(scoped.as_mut()).await.ok();
-        let seen = scoped
-            .as_mut()
-            .take_value()
-            .map(RefCell::into_inner)
-            .unwrap_or_default();
-        (outcome, seen)
+        let generated = std::pin::pin!(start());
+        let mut recording = Recording::new(generated);
+        let outcome = limit.run(&mut recording).await;
+        (outcome, recording.into_record())
     };
     tracing::debug!(
         attempt = limit.number,
@@ -391,17 +386,17 @@ where
         "attempt finished"
     );
     let result = match outcome {
-        Some(Ok(value)) => Ok(T::from(value.into_inner())),
+        Ok(Ok(value)) => Ok(T::from(value.into_inner())),
         // An error answer's body is read under the same limit (the same instant), in a future of
         // its own so that the success path does not carry its state.
-        Some(Err(e)) => {
+        Ok(Err(e)) => {
             let mapping = response::map_error(e, &seen, limit.number, body_limit(shared));
             match limit.run(mapping).await {
                 Ok(error) => Err(error),
                 Err(_) => Err(response::timed_out(&seen, &limit.info())),
             }
         }
-        None => Err(response::timed_out(&seen, &limit.info())),
+        Err(_elapsed) => Err(response::timed_out(&seen, &limit.info())),
     };
     (result, seen)
 }

@@ -111,13 +111,14 @@ impl fmt::Debug for HookState {
     }
 }
 
-/// What one attempt saw, for the retry loop and for errors. The call moves a fresh record into
-/// a task-local scope around the attempt, the hooks fill it, and the call takes it back out
-/// afterwards: progenitor's hooks have no per-call parameter, and this needs no lock.
+/// What one attempt saw, for the retry loop and for errors. The attempt lends a fresh record to
+/// the hooks while its generated future is polled ([`Recording`]), the hooks fill it, and the
+/// attempt reads it afterwards: progenitor's hooks have no per-call parameter, and this needs no
+/// lock.
 ///
-/// The record is small (a status and a pointer): tokio swaps a task-local's value in and out of
-/// its slot on every poll of the attempt, so its size is paid many times per call. The details
-/// are boxed and only allocated when there are any: an error answer, a trace id, a hook's error.
+/// The record is kept small (a status and a pointer): it lives in every attempt's future. The
+/// details are boxed and only allocated when there are any: an error answer, a trace id, a
+/// hook's error.
 #[derive(Debug, Default)]
 pub(crate) struct AttemptRecord {
     status: Option<http::StatusCode>,
@@ -247,12 +248,58 @@ impl http_body::Body for HandOverSignal {
     }
 }
 
-tokio::task_local! {
-    pub(crate) static ATTEMPT: RefCell<AttemptRecord>;
+scoped_tls::scoped_thread_local!(
+    /// The record of the attempt being polled on this thread, if any (see [`Recording`]).
+    static ATTEMPT: RefCell<AttemptRecord>
+);
+
+/// Writes to the record of the attempt whose future is being polled. Outside of one (the raw
+/// client used on its own) there is nothing to write to, and nothing is written.
+fn with_record(f: impl FnOnce(&mut AttemptRecord)) {
+    if ATTEMPT.is_set() {
+        ATTEMPT.with(|record| f(&mut record.borrow_mut()));
+    }
 }
 
-fn with_record(f: impl FnOnce(&mut AttemptRecord)) {
-    let _ = ATTEMPT.try_with(|record| f(&mut record.borrow_mut()));
+/// An attempt's generated future, polled with its record in reach of the hooks.
+///
+/// The record is lent to a scoped thread-local for the length of each poll, which is when the
+/// hooks run: setting a pointer and putting the previous one back (also on a panic) is all a
+/// poll costs. The attempt takes the record back once the future is done or cut off by its time
+/// limit ([`Recording::into_record`]), so what the hooks saw survives a timeout.
+///
+/// Not tokio's task-local: its future moves the record in and out of its slot and re-wraps the
+/// generated future's answer (about 500 bytes) three times per poll, which cost about 1,000
+/// instructions per create+revoke pair (BENCHMARKS.md, section 1).
+pub(crate) struct Recording<'a, F> {
+    record: RefCell<AttemptRecord>,
+    future: Pin<&'a mut F>,
+}
+
+impl<'a, F: Future> Recording<'a, F> {
+    /// `future`, whose hooks write to a fresh record.
+    pub(crate) fn new(future: Pin<&'a mut F>) -> Self {
+        Self {
+            record: RefCell::default(),
+            future,
+        }
+    }
+
+    /// What the hooks wrote.
+    pub(crate) fn into_record(self) -> AttemptRecord {
+        self.record.into_inner()
+    }
+}
+
+impl<F: Future> Future for Recording<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // The future is pinned behind a reference, so `Recording` is `Unpin` and needs no
+        // projection.
+        let this = self.get_mut();
+        ATTEMPT.set(&this.record, || this.future.as_mut().poll(cx))
+    }
 }
 
 // Header names as ready values: looking a header up by a `&str` parses and validates the name
@@ -404,6 +451,61 @@ fn cap_body(response: reqwest::Response, limit: usize) -> reqwest::Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A future that, on each poll, writes the status it is given to the current record, and is
+    /// done on its second poll.
+    struct Writes {
+        status: u16,
+        polls: u8,
+    }
+
+    impl Future for Writes {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            let status = http::StatusCode::from_u16(self.status).unwrap();
+            with_record(|r| r.status = Some(status));
+            self.polls += 1;
+            if self.polls == 2 {
+                return Poll::Ready(());
+            }
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    #[test]
+    fn each_attempt_keeps_what_its_own_hooks_wrote_and_nothing_leaks_outside() {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        // Outside of an attempt the hooks write nowhere, and do not panic.
+        assert!(
+            Pin::new(&mut Writes {
+                status: 500,
+                polls: 1
+            })
+            .poll(&mut cx)
+            .is_ready()
+        );
+
+        let mut outer_future = std::pin::pin!(Writes {
+            status: 201,
+            polls: 0
+        });
+        let mut outer = Recording::new(outer_future.as_mut());
+        assert!(Pin::new(&mut outer).poll(&mut cx).is_pending());
+        {
+            // An attempt polled between two polls of another one (two calls in one task).
+            let mut inner_future = std::pin::pin!(Writes {
+                status: 429,
+                polls: 0
+            });
+            let mut inner = Recording::new(inner_future.as_mut());
+            while Pin::new(&mut inner).poll(&mut cx).is_pending() {}
+            assert_eq!(inner.into_record().status().map(|s| s.as_u16()), Some(429));
+        }
+        assert!(Pin::new(&mut outer).poll(&mut cx).is_ready());
+        assert_eq!(outer.into_record().status().map(|s| s.as_u16()), Some(201));
+        assert!(!ATTEMPT.is_set());
+    }
 
     fn parse(value: &'static str) -> Option<Duration> {
         let mut headers = HeaderMap::new();
