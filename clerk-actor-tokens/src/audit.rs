@@ -58,6 +58,10 @@ pub(crate) trait Audited {
 impl Audit<'_> {
     /// Records what the request says on a fresh call span.
     pub(crate) fn record_request(&self, span: &Span) {
+        // Recording on a disabled span would still look each field's name up in its metadata.
+        if span.is_disabled() {
+            return;
+        }
         if let Some(user_id) = self.user_id {
             span.record("user_id", display(user_id));
         }
@@ -124,17 +128,20 @@ impl Audited for ActorToken {
     }
 
     fn report(&self, audit: &Audit<'_>, span: &Span, op: Operation) {
-        if audit.user_id.is_none() {
-            span.record("user_id", display(self.user_id()));
-        }
-        if audit.actor_sub.is_none() {
-            span.record("actor.sub", display(self.actor().sub()));
-        }
-        if audit.actor_token_id.is_none() {
-            span.record("actor_token.id", display(self.id()));
-        }
-        if let Some(at) = self.expires_at() {
-            span.record("actor_token.expires_at", at);
+        // As in `record_request`: nothing to look up on a disabled span.
+        if !span.is_disabled() {
+            if audit.user_id.is_none() {
+                span.record("user_id", display(self.user_id()));
+            }
+            if audit.actor_sub.is_none() {
+                span.record("actor.sub", display(self.actor().sub()));
+            }
+            if audit.actor_token_id.is_none() {
+                span.record("actor_token.id", display(self.id()));
+            }
+            if let Some(at) = self.expires_at() {
+                span.record("actor_token.expires_at", at);
+            }
         }
         let outcome = if op == Operation::Create {
             "created"
@@ -162,14 +169,16 @@ impl Audited for Session {
     }
 
     fn report(&self, audit: &Audit<'_>, span: &Span, op: Operation) {
-        if audit.user_id.is_none() {
-            span.record("user_id", display(self.user_id()));
-        }
-        if let Some(sub) = self.actor_sub() {
-            span.record("actor.sub", display(sub));
-        }
-        if audit.session_id.is_none() {
-            span.record("session.id", display(self.id()));
+        if !span.is_disabled() {
+            if audit.user_id.is_none() {
+                span.record("user_id", display(self.user_id()));
+            }
+            if let Some(sub) = self.actor_sub() {
+                span.record("actor.sub", display(sub));
+            }
+            if audit.session_id.is_none() {
+                span.record("session.id", display(self.id()));
+            }
         }
         let outcome = if op == Operation::RevokeSession {
             "revoked"

@@ -184,33 +184,38 @@ where
         let instrumented = attempts().instrument(span.clone());
         instrumented.await
     };
-    span.record("attempts", i64::from(attempts_made));
-    // The convention's count of resends: set only when the request was sent again.
-    if attempts_made > 1 {
-        span.record("http.request.resend_count", i64::from(attempts_made - 1));
-    }
-    if let Some(status) = last_seen.status() {
-        span.record("http.response.status_code", i64::from(status.as_u16()));
-    }
-    if let Err(error) = &result {
-        // Code first: tracing-opentelemetry sets the status on each, and the description carries
-        // the message (which never holds a secret; see tests/tests/secrets.rs).
-        span.record("error.type", tracing::field::display(ErrorType::of(error)));
-        span.record("otel.status_code", "ERROR");
-        span.record("otel.status_description", tracing::field::display(error));
-    }
-    // The header's, else the one an error body carried (Clerk puts it in error bodies).
-    let trace = last_seen
-        .trace_id()
-        .or_else(|| result.as_ref().err().and_then(Error::trace_id));
-    if let Some(trace) = trace {
-        span.record("clerk.trace_id", trace);
-    }
-    if let Some(started) = started {
-        span.record(
-            "duration_ms",
-            i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-        );
+    // Only a span that a subscriber records is given the outcome: a disabled span still holds
+    // its metadata, and `record` looks each field's name up in it (a string search over its 20
+    // fields) before it finds there is nothing to record.
+    if !span.is_disabled() {
+        span.record("attempts", i64::from(attempts_made));
+        // The convention's count of resends: set only when the request was sent again.
+        if attempts_made > 1 {
+            span.record("http.request.resend_count", i64::from(attempts_made - 1));
+        }
+        if let Some(status) = last_seen.status() {
+            span.record("http.response.status_code", i64::from(status.as_u16()));
+        }
+        if let Err(error) = &result {
+            // Code first: tracing-opentelemetry sets the status on each, and the description carries
+            // the message (which never holds a secret; see tests/tests/secrets.rs).
+            span.record("error.type", tracing::field::display(ErrorType::of(error)));
+            span.record("otel.status_code", "ERROR");
+            span.record("otel.status_description", tracing::field::display(error));
+        }
+        // The header's, else the one an error body carried (Clerk puts it in error bodies).
+        let trace = last_seen
+            .trace_id()
+            .or_else(|| result.as_ref().err().and_then(Error::trace_id));
+        if let Some(trace) = trace {
+            span.record("clerk.trace_id", trace);
+        }
+        if let Some(started) = started {
+            span.record(
+                "duration_ms",
+                i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+            );
+        }
     }
     span.in_scope(|| match &result {
         Ok(_) => tracing::debug!(attempts = attempts_made, "actor token call succeeded"),
