@@ -44,11 +44,12 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json as json_value};
 
 use crate::errors::{Refusal, clerk_error, json};
+use crate::lock::lock;
 use crate::rate_limit::{Limiter, RateLimit};
 use crate::request::{RequestContext, read_body};
 use crate::scenario::{Fault, Target};
 use crate::sessions::{SessionError, SessionRecord, StoredSession};
-use crate::state::{SignIn, State, StoredToken, lock, session_refusal};
+use crate::state::{SignIn, State, StoredToken, session_refusal};
 
 type Shared = Arc<State>;
 

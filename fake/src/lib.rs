@@ -62,9 +62,11 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
+mod connections;
 mod control;
 mod errors;
 mod ids;
+mod lock;
 mod rate_limit;
 mod request;
 mod router;
@@ -100,8 +102,9 @@ pub use scenario::{Fault, Target, Usage};
 pub use sessions::{INACTIVITY_TIMEOUT, SessionError, SessionState, StoredSession};
 pub use state::{RedeemError, StoredToken};
 
+use crate::lock::lock;
 use crate::rate_limit::Limiter;
-use crate::state::{SignInConfig, State, lock};
+use crate::state::{SignInConfig, State};
 use crate::validation::{CreateBodyValidator, QueryValidator};
 
 /// A secret key the fake accepts (any `sk_test_...` or `sk_live_...` key is accepted).

@@ -15,9 +15,10 @@ use http::StatusCode;
 use http::header::{ACCEPT, HeaderMap, LOCATION};
 
 use crate::errors::{Refusal, TOO_MANY_REQUESTS_CODE, clerk_error, json};
+use crate::lock::lock;
 use crate::request::{RequestContext, read_body};
 use crate::scenario::{Action, Target};
-use crate::state::{SessionQuery, SignIn, State, lock};
+use crate::state::{SessionQuery, SignIn, State};
 
 type Shared = Arc<State>;
 

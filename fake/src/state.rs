@@ -3,7 +3,7 @@
 //! router and the Rust API both call into this.
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clerk_actor_tokens::raw::types::{
@@ -14,13 +14,14 @@ use clerk_actor_tokens::{Secret, Status};
 use http::StatusCode;
 use serde_json::{Map, Value};
 
+use crate::connections::Connections;
 use crate::errors::{
     ALREADY_USED_CODE, CANNOT_BE_USED_CODE, REVOKED_CODE, Refusal, TICKET_INVALID_CODE, clerk_error,
 };
 use crate::ids::Codec;
+use crate::lock::lock;
 use crate::rate_limit::Limiter;
 use crate::scenario::Scenario;
-use crate::server::Connections;
 use crate::sessions::{SessionError, SessionRecord, SessionStore, StoredSession};
 use crate::store::{Life, Record, Store};
 use crate::users::Users;
@@ -196,11 +197,6 @@ pub(crate) struct SignInConfig {
     pub(crate) frontend_api: String,
     /// The application's sign-in page the accept url redirects to.
     pub(crate) sign_in_url: String,
-}
-
-/// Locks a mutex; a panic elsewhere while holding it leaves plain data that is still usable.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Everything one fake instance knows.
