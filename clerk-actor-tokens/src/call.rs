@@ -22,6 +22,7 @@ use crate::operation::Operation;
 use crate::raw::{self, types as wire};
 use crate::response::{self, LimitInfo};
 use crate::retry::RetryPolicy;
+use crate::time_limit::{self, LimitPassed, TimeLimited};
 
 /// Per-call overrides of the client's settings.
 #[derive(Clone, Debug, Default)]
@@ -84,13 +85,14 @@ fn instant_after(now: Instant, after: Duration) -> Instant {
 }
 
 impl AttemptLimit {
-    /// `future`, stopped with `Err(Elapsed)` when the limit passes.
+    /// `future`, stopped with `Err(LimitPassed)` when the limit passes (`time_limit.rs`: why its
+    /// timer is polled before the future).
     ///
-    /// A plain function returning tokio's `Timeout`, not an `async fn`: an `async fn` would keep
-    /// the future twice in its state (the argument and the running timeout), and the attempt's
+    /// A plain function returning the limited future, not an `async fn`: an `async fn` would keep
+    /// the future twice in its state (the argument and the running one), and the attempt's
     /// futures are the bulk of every call's size.
-    pub(crate) fn run<F: Future>(&self, future: F) -> tokio::time::Timeout<F> {
-        tokio::time::timeout_at(self.until, future)
+    pub(crate) fn run<F: Future>(&self, future: F) -> TimeLimited<F> {
+        time_limit::until(self.until, future)
     }
 
     /// What the attempt's errors need to know of its limit.
@@ -401,7 +403,7 @@ where
                 Err(_) => Err(response::timed_out(&seen, &limit.info())),
             }
         }
-        Err(_elapsed) => Err(response::timed_out(&seen, &limit.info())),
+        Err(LimitPassed) => Err(response::timed_out(&seen, &limit.info())),
     };
     (result, seen)
 }

@@ -56,8 +56,10 @@ mod response;
 mod config;
 #[cfg(feature = "blocking")]
 mod driver;
-// One call (its audit trail, the attempt loop) and the operations' builders:
+// One call (its audit trail, an attempt's time limit, the attempt loop) and the operations'
+// builders:
 mod audit;
+mod time_limit;
 #[macro_use]
 mod call;
 mod actor_tokens;
