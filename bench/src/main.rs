@@ -52,12 +52,24 @@ struct Args {
     /// Sequential create+revoke pairs of `--profile-client`.
     #[arg(long, default_value_t = 20_000)]
     profile_pairs: usize,
-    /// Where `--profile-client` runs: `current` (one thread: repeatable instruction counts),
-    /// `main` (`block_on` on the main thread of a multi-threaded runtime, as section 1's
-    /// sequential workload) or `task` (in a task on it, as section 1's "in a task"). The last two
-    /// are for counting the thread wake-ups a client causes (BENCHMARKS.md, issue 20).
-    #[arg(long, default_value = "current", value_parser = ["current", "main", "task"])]
-    profile_runtime: String,
+    /// Where `--profile-client` runs.
+    #[arg(long, value_enum, default_value_t = ProfileRuntime::Current)]
+    profile_runtime: ProfileRuntime,
+}
+
+/// Where `--profile-client` runs. The multi-threaded two are for what one thread cannot show:
+/// the thread wake-ups a client causes (BENCHMARKS.md, issue 20).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ProfileRuntime {
+    /// One thread: the client and the server take turns in the same order every run, so an
+    /// instruction count is the same from run to run (a multi-threaded runtime polls a varying
+    /// number of times, about +-1k instructions per call).
+    Current,
+    /// `block_on` on the main thread of a multi-threaded runtime, as section 1's sequential
+    /// workload.
+    Main,
+    /// In a task on a multi-threaded runtime, as section 1's "in a task".
+    Task,
 }
 
 fn main() -> ExitCode {
@@ -71,39 +83,29 @@ fn main() -> ExitCode {
         },
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    if let Some(client) = &args.profile_client {
-        let letter = client.chars().next().unwrap_or('c');
-        let pairs = args.profile_pairs;
-        if args.profile_runtime == "current" {
-            // One thread: the client and the server take turns in the same order every run, so
-            // an instruction count is the same from run to run (a multi-threaded runtime polls a
-            // varying number of times, about +-1k instructions per call).
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
-            runtime.block_on(overhead::profile(letter, pairs));
+    let runtime =
+        if args.profile_client.is_some() && args.profile_runtime == ProfileRuntime::Current {
+            tokio::runtime::Builder::new_current_thread()
         } else {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
-            if args.profile_runtime == "task" {
-                runtime.block_on(async move {
-                    tokio::spawn(overhead::profile(letter, pairs))
-                        .await
-                        .expect("profile task")
-                });
-            } else {
-                runtime.block_on(overhead::profile(letter, pairs));
-            }
+            tokio::runtime::Builder::new_multi_thread()
         }
-        return ExitCode::SUCCESS;
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
+    if let Some(client) = &args.profile_client {
+        let letter = client.chars().next().unwrap_or('c');
+        let pairs = args.profile_pairs;
+        if args.profile_runtime == ProfileRuntime::Task {
+            runtime.block_on(async move {
+                tokio::spawn(overhead::profile(letter, pairs))
+                    .await
+                    .expect("profile task")
+            });
+        } else {
+            runtime.block_on(overhead::profile(letter, pairs));
+        }
+        return ExitCode::SUCCESS;
+    }
     let wanted = |n: u8| args.only.is_empty() || args.only.contains(&n);
     let mut ok = true;
     if wanted(1) {

@@ -400,7 +400,7 @@ where
             let mapping = response::map_error(e, &seen, limit.number, body_limit(shared));
             match limit.run(mapping).await {
                 Ok(error) => Err(error),
-                Err(_) => Err(response::timed_out(&seen, &limit.info())),
+                Err(LimitPassed) => Err(response::timed_out(&seen, &limit.info())),
             }
         }
         Err(LimitPassed) => Err(response::timed_out(&seen, &limit.info())),
